@@ -1,0 +1,166 @@
+"""Probability distributions for uncertain scenario parameters.
+
+Every distribution is sampled by its inverse CDF from uniforms supplied by the
+caller (see :mod:`sim.world`). This keeps one uniform per draw at a fixed place
+in a counter-based stream, so a replication's draws do not depend on how
+replications are chunked, and two scenarios can share the same uniforms
+(common random numbers).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy import special
+
+#: Names accepted as ``dist = "..."`` in a scenario file, with their parameters.
+DIST_PARAMS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    # name: (required parameters, optional parameters)
+    "uniform": (("low", "high"), ()),
+    "normal": (("mean", "sd"), ()),
+    "truncnormal": (("mean", "sd", "low", "high"), ()),
+    "triangular": (("low", "mode", "high"), ()),
+    "beta": (("a", "b"), ("low", "high")),
+    "choice": (("values",), ("weights",)),
+}
+
+
+class DistributionError(ValueError):
+    """A distribution specification is malformed (the message says how)."""
+
+
+@dataclass(frozen=True)
+class Dist:
+    """A univariate distribution, sampled by inverse CDF.
+
+    Attributes:
+        kind: One of :data:`DIST_PARAMS`.
+        params: The distribution's parameters, validated by :func:`make_dist`.
+    """
+
+    kind: str
+    params: tuple[tuple[str, Any], ...]
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return dict(self.params).get(name, default)
+
+    @property
+    def support(self) -> tuple[float, float]:
+        """Smallest and largest value the distribution can produce."""
+        p = dict(self.params)
+        match self.kind:
+            case "uniform" | "truncnormal" | "triangular":
+                return float(p["low"]), float(p["high"])
+            case "beta":
+                return float(p.get("low", 0.0)), float(p.get("high", 1.0))
+            case "choice":
+                return float(min(p["values"])), float(max(p["values"]))
+            case _:
+                return -np.inf, np.inf
+
+    @property
+    def median(self) -> float:
+        """The value at u = 0.5, used for the scenario's nominal world."""
+        return float(self.ppf(np.array([0.5]))[0])
+
+    def ppf(self, u: np.ndarray) -> np.ndarray:
+        """Inverse CDF: map uniforms in (0, 1) to draws of this distribution."""
+        p = dict(self.params)
+        u = np.asarray(u, dtype=float)
+        match self.kind:
+            case "uniform":
+                return p["low"] + u * (p["high"] - p["low"])
+            case "normal":
+                return p["mean"] + p["sd"] * special.ndtri(u)
+            case "truncnormal":
+                a = special.ndtr((p["low"] - p["mean"]) / p["sd"])
+                b = special.ndtr((p["high"] - p["mean"]) / p["sd"])
+                x = p["mean"] + p["sd"] * special.ndtri(a + u * (b - a))
+                return np.clip(x, p["low"], p["high"])
+            case "triangular":
+                lo, mode, hi = p["low"], p["mode"], p["high"]
+                c = (mode - lo) / (hi - lo) if hi > lo else 0.5
+                left = lo + np.sqrt(u * (hi - lo) * (mode - lo))
+                right = hi - np.sqrt((1 - u) * (hi - lo) * (hi - mode))
+                return np.where(u < c, left, right)
+            case "beta":
+                lo, hi = p.get("low", 0.0), p.get("high", 1.0)
+                return lo + (hi - lo) * special.betaincinv(p["a"], p["b"], u)
+            case "choice":
+                values = np.asarray(p["values"], dtype=float)
+                w = np.asarray(p.get("weights") or [1.0] * len(values), dtype=float)
+                cum = np.cumsum(w / w.sum())
+                idx = np.searchsorted(cum, u, side="right")
+                return values[np.minimum(idx, len(values) - 1)]
+        raise DistributionError(f"unknown distribution {self.kind!r}")  # pragma: no cover
+
+
+def _number(name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise DistributionError(f"parameter {name!r} must be a number, got {value!r}")
+    if not np.isfinite(value):
+        raise DistributionError(f"parameter {name!r} must be finite, got {value!r}")
+    return float(value)
+
+
+def make_dist(spec: dict[str, Any]) -> Dist:
+    """Build a :class:`Dist` from a scenario's inline table, checking it fully.
+
+    Args:
+        spec: e.g. ``{"dist": "triangular", "low": 15, "mode": 20, "high": 25}``.
+
+    Raises:
+        DistributionError: unknown kind, missing or unknown parameters, or
+            parameters that do not define a distribution (``sd <= 0``, ``low > high``...).
+    """
+    spec = dict(spec)
+    kind = spec.pop("dist", None)
+    if kind not in DIST_PARAMS:
+        raise DistributionError(
+            f"unknown distribution {kind!r}; expected one of {', '.join(DIST_PARAMS)}"
+        )
+    required, optional = DIST_PARAMS[kind]
+    missing = [k for k in required if k not in spec]
+    if missing:
+        raise DistributionError(f"{kind} needs {', '.join(missing)}")
+    unknown = sorted(set(spec) - set(required) - set(optional))
+    if unknown:
+        raise DistributionError(f"{kind} does not take {', '.join(unknown)}")
+
+    params: dict[str, Any] = {}
+    if kind == "choice":
+        values = spec["values"]
+        if not isinstance(values, list) or not values:
+            raise DistributionError("choice needs a non-empty list of values")
+        params["values"] = tuple(_number("values", v) for v in values)
+        if "weights" in spec:
+            weights = spec["weights"]
+            if not isinstance(weights, list) or len(weights) != len(values):
+                raise DistributionError("choice weights must be a list as long as values")
+            ws = tuple(_number("weights", w) for w in weights)
+            if min(ws) < 0 or sum(ws) <= 0:
+                raise DistributionError("choice weights must be >= 0 and not all zero")
+            params["weights"] = ws
+        return Dist(kind, tuple(sorted(params.items())))
+
+    for name, value in spec.items():
+        params[name] = _number(name, value)
+    if "sd" in params and params["sd"] <= 0:
+        raise DistributionError(f"sd must be > 0, got {params['sd']}")
+    for name in ("a", "b"):
+        if name in params and params[name] <= 0:
+            raise DistributionError(f"{name} must be > 0, got {params[name]}")
+    lo, hi = params.get("low"), params.get("high")
+    if lo is not None and hi is not None and not lo < hi:
+        raise DistributionError(f"low must be < high, got low={lo}, high={hi}")
+    if kind == "triangular" and not lo <= params["mode"] <= hi:
+        raise DistributionError(f"mode must lie in [low, high], got {params['mode']}")
+    if kind == "truncnormal" and (
+        special.ndtr((hi - params["mean"]) / params["sd"])
+        - special.ndtr((lo - params["mean"]) / params["sd"])
+        < 1e-12
+    ):
+        raise DistributionError("truncnormal [low, high] holds no probability mass")
+    return Dist(kind, tuple(sorted(params.items())))

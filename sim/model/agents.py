@@ -1,0 +1,125 @@
+"""TeamAgent: one negotiating side as a Mesa agent.
+
+The agent holds its side's state (effective parameters after events, its
+aspiration, the utilities of offers it has received) and calls the pure
+functions of :mod:`sim.negotiation` for every decision.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING, NamedTuple
+
+import mesa
+import numpy as np
+
+from sim.negotiation import acceptance, calendar, offers, tactics, utility
+
+if TYPE_CHECKING:
+    from sim.model.model import NegotiationModel
+    from sim.world import PartyWorld
+
+
+class Effective(NamedTuple):
+    """A side's stance on a given day, after the events in force."""
+
+    reservation: float
+    beta: float
+    lo: np.ndarray
+    hi: np.ndarray
+    floor: float  # least acceptable utility: reservation, or win-set if anticipated
+
+
+class TeamAgent(mesa.Agent):
+    """A negotiating team.
+
+    Attributes:
+        index: 0 or 1, the side's place in the scenario.
+        key, label: The side's identifier and display name.
+        params: Its parameters in this replication (a row of :class:`PartyWorld`).
+        effective: Its stance at the current meeting (after events).
+        t: Normalised time toward its own deadline at the current meeting.
+        aspiration: Target utility at the current meeting (NaN before the first).
+        offer: The offer it makes at the current meeting, ``offer_utility`` its value.
+        received: Own utilities of the opponent's offers, oldest first.
+    """
+
+    model: NegotiationModel
+
+    def __init__(self, model: NegotiationModel, index: int, key: str, label: str, params: PartyWorld) -> None:
+        super().__init__(model)
+        # plain Python scalars: the compiled functions dispatch fastest on them
+        self.params = dataclasses.replace(params, **{
+            f.name: getattr(params, f.name).item()
+            for f in dataclasses.fields(params) if np.ndim(getattr(params, f.name)) == 0
+        })
+        self.index, self.key, self.label = index, key, label
+        self.aspiration = np.nan
+        self.received: list[float] = []
+        self.effective: Effective | None = None
+        self.offer = np.empty(0)
+        self.offer_utility = np.nan
+        self.t = 0.0
+        # the decision functions are pure: memoise what only events can change
+        self._effects: dict[bytes, Effective] = {}
+        self._plans: dict[bytes, offers.ConcessionPlan] = {}
+
+    def value(self, x: np.ndarray) -> float:
+        """This side's (true) utility of outcome ``x``."""
+        p = self.params
+        return utility.utility(x, p.weights, p.best, p.worst)
+
+    def update(self, day: int, active_events: np.ndarray) -> None:
+        """Apply the events in force on ``day`` and advance the side's clock."""
+        p, m = self.params, self.model
+        key = active_events.tobytes()
+        if key not in self._effects:
+            r, beta, lo, hi = calendar.apply_events(
+                active_events, p.reservation, p.beta, p.lo, p.hi, p.event_reservation,
+                p.event_beta_factor, p.event_lo_shift, p.event_hi_shift, m.bound_lo, m.bound_hi,
+            )
+            floor = utility.acceptance_floor(r, p.win_set, p.anticipates_ratification)
+            self._effects[key] = Effective(r, beta, lo, hi, floor)
+        self.effective = self._effects[key]
+        self.t = tactics.tactic_time(float(day), p.deadline)
+
+    def prepare_offer(self, opponent: TeamAgent) -> None:
+        """Set this meeting's aspiration and the offer that meets it."""
+        p, o, eff, opp = self.params, opponent.params, self.effective, opponent.effective
+        key = eff.lo.tobytes() + eff.hi.tobytes() + opp.lo.tobytes() + opp.hi.tobytes()
+        if key not in self._plans:
+            lo, hi = offers.offer_region(eff.lo, eff.hi, opp.lo, opp.hi, p.knows_opponent_limits)
+            self._plans[key] = offers.ConcessionPlan(*offers.concession_plan(
+                p.weights, p.best, p.worst, p.believed_weights, o.best, o.worst, lo, hi))
+        plan = self._plans[key]
+        move = self.received[-1] - self.received[-2] if len(self.received) >= 2 else np.nan
+        self.aspiration = tactics.aspiration(
+            p.tactic, self.t, p.kappa, eff.beta, p.family, plan.u_max, eff.floor,
+            self.aspiration, move, p.reciprocity, p.min_step,
+        )
+        self.offer = offers.offer_for_target(*plan, self.aspiration, self.model.integer)
+        self.offer_utility = self.value(self.offer)
+
+    def feasible(self, x: np.ndarray) -> bool:
+        """Whether ``x`` respects this side's hard limits today."""
+        return utility.within_limits(x, self.effective.lo, self.effective.hi)
+
+    def receive(self, x: np.ndarray) -> bool:
+        """Take note of the opponent's offer ``x`` and decide whether to accept it."""
+        p = self.params
+        u = self.value(x)
+        self.received.append(u)
+        return acceptance.accepts(
+            p.rule, u, self.offer_utility, self.effective.floor, self.feasible(x),
+            p.accept_alpha, p.accept_beta, p.accept_level,
+        )
+
+    def walks_away(self) -> bool:
+        """Whether the side leaves the table before this meeting's exchange."""
+        if not self.received:
+            return False
+        return acceptance.walks_away(self.t, self.received[-1], self.effective.reservation, self.params.walk_away_gap)
+
+    def takes_summit_deal(self, x: np.ndarray, max_gap: float) -> bool:
+        """Whether this side's leader signs up to the split-the-difference package ``x``."""
+        return calendar.summit_accepts(self.value(x), self.aspiration, self.effective.floor, self.feasible(x), max_gap)

@@ -1,0 +1,196 @@
+"""NegotiationModel: one replication of a negotiation as a Mesa model.
+
+The calendar is event-driven in the simplest way: the world lists the days
+with a meeting, and each model step is one meeting, so quiet days cost
+nothing. At a meeting both sides bring their current offer; the opener
+proposes, the other side accepts or counter-proposes, and the opener accepts
+or the meeting ends. On the summit day, if no offer was accepted, the
+leaders may close a small remaining gap by splitting the difference.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import mesa
+import numpy as np
+
+from sim.model.agents import TeamAgent
+from sim.negotiation import calendar, solutions
+from sim.scenario import Scenario
+from sim.world import SCHEDULED, SUMMIT, Worlds
+
+
+@dataclass
+class Entry:
+    """One line of a negotiation's history, for traces and the dance plot."""
+
+    day: int
+    kind: str  # meeting, offer, accept, summit, walk_away, event, no_deal
+    party: int | None = None
+    offer: np.ndarray | None = None
+    utilities: tuple[float, float] | None = None
+    text: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class NegotiationModel(mesa.Model):
+    """Two teams negotiating over an agenda until they agree, one walks away, or the horizon.
+
+    Args:
+        scenario: The validated scenario.
+        world: One replication's world (a row of :class:`~sim.world.Worlds`).
+        trace: Keep a full history of offers and events (slower; for ``sim trace``).
+    """
+
+    def __init__(self, scenario: Scenario, world: Worlds, *, trace: bool = False) -> None:
+        super().__init__(rng=int(world.index))  # Mesa's own generators are never used
+        self.spec, self.world, self.trace = scenario, world, trace
+        self.bound_lo = np.array([i.low for i in scenario.issues])
+        self.bound_hi = np.array([i.high for i in scenario.issues])
+        self.integer = np.array([i.integer for i in scenario.issues])
+        self.teams = [
+            TeamAgent(self, k, spec.key, spec.label, world.parties[k])
+            for k, spec in enumerate(scenario.parties)
+        ]
+        self.meeting_days = np.flatnonzero(world.meetings)
+        self.event_day = world.event_day.astype(float)
+        self.day = -1
+        self.rounds = 0
+        self.agreement: np.ndarray | None = None
+        self.agreement_day = calendar.NOT_REACHED
+        self.closed_by: str | None = None
+        self.walked_away: str | None = None
+        self.history: list[Entry] = []
+        self.running = len(self.meeting_days) > 0
+
+    # ----------------------------------------------------------------- dynamics
+
+    def step(self) -> None:
+        """Hold the next meeting."""
+        day = int(self.meeting_days[self.rounds])
+        self.day, self.rounds = day, self.rounds + 1
+        kind = int(self.world.meetings[day])
+        for team in self.teams:
+            team.update(day, calendar.event_active(float(day), self.event_day, self.world.event_duration))
+        for team, other in ((self.teams[0], self.teams[1]), (self.teams[1], self.teams[0])):
+            team.prepare_offer(other)
+        if self.trace:
+            self._log_meeting(day, kind)
+
+        for team in self.teams:
+            if team.walks_away():
+                self.walked_away = team.key
+                self._log(day, "walk_away", team.index, text=f"{team.label} walks away")
+                self.running = False
+                return
+
+        first = self.spec.first_mover if self.spec.first_mover >= 0 else (self.rounds - 1) % 2
+        opener, responder = self.teams[first], self.teams[1 - first]
+        self._log_offer(day, opener)
+        if responder.receive(opener.offer):
+            self._close(day, opener.offer, responder.key)
+        else:
+            self._log_offer(day, responder)
+            if opener.receive(responder.offer):
+                self._close(day, responder.offer, opener.key)
+            elif kind == SUMMIT:
+                self._summit(day)
+        if self.agreement is None and self.rounds >= len(self.meeting_days):
+            self.running = False
+
+    def _summit(self, day: int) -> None:
+        a, b = self.teams
+        candidate = calendar.summit_candidate(a.offer, b.offer, self.integer)
+        gap = float(self.world.summit_max_gap)
+        if a.takes_summit_deal(candidate, gap) and b.takes_summit_deal(candidate, gap):
+            self._close(day, candidate, "summit")
+        else:
+            self._log(day, "summit", None, candidate, text="leaders cannot bridge the gap")
+
+    def _close(self, day: int, x: np.ndarray, by: str) -> None:
+        self.agreement, self.agreement_day, self.closed_by = x, day, by
+        self.running = False
+        self._log(day, "accept", None, x, text=f"agreement in principle (closed by {by})")
+
+    def run(self) -> dict[str, Any]:
+        """Run to the end and return the outcome (see :meth:`outcome`)."""
+        while self.running:
+            self.step()
+        return self.outcome()
+
+    # ----------------------------------------------------------------- outcome
+
+    def outcome(self) -> dict[str, Any]:
+        """The replication's outcome: milestones, terms, utilities, efficiency, events.
+
+        Keys: ``agreement_day``, ``signed_day``, ``ratified_day`` (−1 if not
+        reached), ``ratification_failed``, ``closed_by``, ``walked_away``,
+        ``terms`` (per issue, NaN without agreement), ``utilities`` (per side),
+        ``pareto_distance``, ``nash_distance``, ``rounds``, ``events`` (names
+        of the events that fired by the close).
+        """
+        sc, w = self.spec, self.world
+        a, b = self.teams
+        n_issues = len(sc.issues)
+        end_day = self.day if self.agreement is not None or self.walked_away else sc.horizon_day
+        fired = [e.name for e, d in zip(sc.events, w.event_day) if 0 <= d <= end_day]
+        result: dict[str, Any] = {
+            "agreement_day": self.agreement_day, "signed_day": calendar.NOT_REACHED,
+            "ratified_day": calendar.NOT_REACHED, "ratification_failed": False,
+            "closed_by": self.closed_by, "walked_away": self.walked_away,
+            "terms": np.full(n_issues, np.nan), "utilities": np.full(2, np.nan),
+            "pareto_distance": np.nan, "nash_distance": np.nan,
+            "rounds": self.rounds, "events": fired,
+        }
+        if self.agreement is None:
+            return result
+        u = np.array([a.value(self.agreement), b.value(self.agreement)])
+        pa, pb = a.params, b.params
+        signed, ratified, failed = calendar.milestones(
+            self.agreement_day, float(w.signing_delay), u,
+            np.array([pa.win_set, pb.win_set]),
+            np.array([pa.ratification_required, pb.ratification_required]),
+            np.array([pa.ratification_delay, pb.ratification_delay]), sc.horizon_day,
+        )
+        lo = np.maximum(a.effective.lo, b.effective.lo)
+        hi = np.minimum(a.effective.hi, b.effective.hi)
+        frontier = solutions.pareto_frontier(pa.weights, pa.best, pa.worst, pb.weights, pb.best, pb.worst, lo, hi)
+        nash = solutions.nash_point(frontier, a.effective.reservation, b.effective.reservation)
+        result.update(
+            signed_day=signed, ratified_day=ratified, ratification_failed=failed,
+            terms=self.agreement.astype(float), utilities=u,
+            pareto_distance=solutions.distance_to_frontier(u[0], u[1], frontier),
+            nash_distance=float(np.hypot(u[0] - nash[0], u[1] - nash[1])),
+        )
+        return result
+
+    # ----------------------------------------------------------------- history
+
+    def _log(self, day: int, kind: str, party: int | None, offer: np.ndarray | None = None,
+             text: str = "", **extra: Any) -> None:
+        if not self.trace:
+            return
+        utils = None if offer is None else (self.teams[0].value(offer), self.teams[1].value(offer))
+        self.history.append(Entry(day, kind, party, None if offer is None else offer.copy(), utils, text, extra))
+
+    def _log_offer(self, day: int, team: TeamAgent) -> None:
+        self._log(day, "offer", team.index, team.offer, text=f"{team.label} offers",
+                  aspiration=team.aspiration, t=team.t)
+
+    def _log_meeting(self, day: int, kind: int) -> None:
+        sc = self.spec
+        label = "working-level contact"
+        if kind == SUMMIT:
+            label = sc.summit_label
+        elif kind == SCHEDULED:
+            label = next((m.label for m in sc.meetings if m.day == day), "scheduled round")
+        for e, d in zip(sc.events, self.world.event_day):
+            if d >= 0 and self.history_last_day < d <= day:
+                self._log(int(d), "event", e.party, text=e.label)
+        self.history_last_day = day
+        self._log(day, "meeting", None, text=label,
+                  reservations=[t.effective.reservation for t in self.teams])
+
+    history_last_day = -1

@@ -1,0 +1,109 @@
+"""Calendar-driven rules: events, the leaders' summit, and the milestones after a deal.
+
+Days are counted from the scenario's start (day 0). An event that has not fired
+has fire day −1; a milestone not reached has day −1.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.negotiation import kernel
+from sim.negotiation.agenda import EPS, round_nearest
+
+NOT_REACHED = -1
+
+
+@kernel
+def event_active(day: float, fire_day: np.ndarray, duration: np.ndarray) -> np.ndarray:
+    """Which events are in force on ``day``."""
+    return (fire_day >= 0) & (fire_day <= day) & (day < fire_day + duration)
+
+
+@kernel
+def apply_events(
+    active: np.ndarray,
+    reservation: float,
+    beta: float,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    reservation_shift: np.ndarray,
+    beta_factor: np.ndarray,
+    lo_shift: np.ndarray,
+    hi_shift: np.ndarray,
+    bound_lo: np.ndarray,
+    bound_hi: np.ndarray,
+) -> tuple[float, float, np.ndarray, np.ndarray]:
+    """A side's reservation value, β and hard limits ``(lo, hi)`` with the active events applied.
+
+    Args:
+        active: ``[E]`` which events are in force.
+        reservation, beta: Base values.
+        lo, hi: Base hard limits ``[I]``.
+        reservation_shift, beta_factor: Per-event effects on this side ``[E]``
+            (0 and 1 for events that do not touch it).
+        lo_shift, hi_shift: Per-event shifts of the limits ``[E, I]``.
+        bound_lo, bound_hi: The agenda's bounds ``[I]``; limits stay inside them.
+    """
+    r, b = reservation, beta
+    new_lo, new_hi = lo.copy(), hi.copy()
+    for e in range(active.shape[0]):
+        if active[e]:
+            r += reservation_shift[e]
+            b *= beta_factor[e]
+            new_lo += lo_shift[e]
+            new_hi += hi_shift[e]
+    new_lo = np.minimum(np.maximum(new_lo, bound_lo), bound_hi)
+    new_hi = np.minimum(np.maximum(new_hi, bound_lo), bound_hi)
+    return min(max(r, 0.0), 1.0), b, np.minimum(new_lo, new_hi), np.maximum(new_lo, new_hi)
+
+
+@kernel
+def summit_candidate(offer_a: np.ndarray, offer_b: np.ndarray, integer: np.ndarray) -> np.ndarray:
+    """The leaders split the difference between the two sides' last offers."""
+    return round_nearest(0.5 * (offer_a + offer_b), integer)
+
+
+@kernel
+def summit_accepts(u_candidate: float, aspiration: float, floor: float, feasible: bool, max_gap: float) -> bool:
+    """A leader takes the split if it is acceptable at all (floor, limits) and
+    costs at most ``max_gap`` utility below the side's current aspiration."""
+    return feasible and u_candidate >= floor - EPS and aspiration - u_candidate <= max_gap + EPS
+
+
+@kernel
+def milestones(
+    agreement_day: int,
+    signing_delay: float,
+    utilities: np.ndarray,
+    win_sets: np.ndarray,
+    required: np.ndarray,
+    ratification_delays: np.ndarray,
+    horizon_day: int,
+) -> tuple[int, int, bool]:
+    """Signed text and domestic ratification after an agreement in principle.
+
+    Putnam's two-level game: an agreement is ratified only if it lies inside the
+    domestic win-set of every side whose legislature must approve it.
+
+    Args:
+        agreement_day: Day of the agreement in principle (−1 if none).
+        signing_delay: Days from agreement to signed text.
+        utilities, win_sets, required, ratification_delays: Per side.
+        horizon_day: Last simulated day; later milestones count as not reached.
+
+    Returns:
+        ``(signed_day, ratified_day, ratification_failed)``, days −1 if not reached.
+    """
+    if agreement_day < 0:
+        return NOT_REACHED, NOT_REACHED, False
+    signed = agreement_day + int(np.ceil(signing_delay - EPS))
+    if signed > horizon_day:
+        return NOT_REACHED, NOT_REACHED, False
+    ratified = signed
+    for k in range(utilities.shape[0]):
+        if required[k]:
+            if utilities[k] < win_sets[k] - EPS:
+                return signed, NOT_REACHED, True
+            ratified = max(ratified, signed + int(np.ceil(ratification_delays[k] - EPS)))
+    return signed, (ratified if ratified <= horizon_day else NOT_REACHED), False

@@ -1,0 +1,87 @@
+"""Bargaining solutions on the utility plane: Pareto frontier and Nash point.
+
+With linear additive utilities over a box of feasible outcomes, the Pareto
+frontier is the path that moves issues one at a time from side A's best to side
+B's best, in order of B's gain per unit of A's loss: exactly side A's concession
+plan with true beliefs (:func:`sim.negotiation.offers.concession_plan`). The
+frontier is the polyline through those vertices.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.negotiation import kernel
+from sim.negotiation.offers import concession_plan, concession_rank
+from sim.negotiation.utility import utility
+
+
+@kernel
+def pareto_frontier(
+    w_a: np.ndarray,
+    best_a: np.ndarray,
+    worst_a: np.ndarray,
+    w_b: np.ndarray,
+    best_b: np.ndarray,
+    worst_b: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+) -> np.ndarray:
+    """Vertices of the Pareto frontier, ``[n_issues + 1, 2]`` as (u_a, u_b).
+
+    Vertices run from A's ideal (within ``[lo, hi]``) to B's ideal; consecutive
+    vertices coincide where an issue's move changes nothing.
+    """
+    start, _, loss, gain, _, u_max = concession_plan(w_a, best_a, worst_a, w_b, best_b, worst_b, lo, hi)
+    rank = concession_rank(loss, gain)
+    n = loss.shape[0]
+    step_a, step_b = np.zeros(n), np.zeros(n)
+    for i in range(n):
+        if gain[i] > 0.0:
+            step_a[rank[i]] = loss[i]
+            step_b[rank[i]] = gain[i]
+    out = np.empty((n + 1, 2))
+    out[0, 0], out[0, 1] = u_max, utility(start, w_b, best_b, worst_b)
+    for k in range(n):
+        out[k + 1, 0] = out[k, 0] - step_a[k]
+        out[k + 1, 1] = out[k, 1] + step_b[k]
+    return out
+
+
+@kernel
+def distance_to_frontier(u_a: float, u_b: float, frontier: np.ndarray) -> float:
+    """Euclidean distance from the point ``(u_a, u_b)`` to the frontier polyline.
+
+    Zero means the agreement is Pareto-efficient; a positive value is how much
+    utility the two sides together left on the table.
+    """
+    best = np.inf
+    for k in range(frontier.shape[0] - 1):
+        x0, y0 = frontier[k, 0], frontier[k, 1]
+        dx, dy = frontier[k + 1, 0] - x0, frontier[k + 1, 1] - y0
+        dd = dx * dx + dy * dy
+        s = 0.0 if dd == 0.0 else min(max(((u_a - x0) * dx + (u_b - y0) * dy) / dd, 0.0), 1.0)
+        gx, gy = u_a - x0 - s * dx, u_b - y0 - s * dy
+        best = min(best, np.sqrt(gx * gx + gy * gy))
+    return best
+
+
+@kernel
+def nash_point(frontier: np.ndarray, d_a: float, d_b: float) -> tuple[float, float]:
+    """The Nash bargaining solution on the frontier: max (u_a − d_a)(u_b − d_b).
+
+    Solved exactly on each segment (the product is quadratic along a segment).
+    Returns NaNs where no frontier point is at least the disagreement point.
+    """
+    best, bx, by = -np.inf, np.nan, np.nan
+    for k in range(frontier.shape[0] - 1):
+        x0, y0 = frontier[k, 0] - d_a, frontier[k, 1] - d_b
+        dx, dy = frontier[k + 1, 0] - frontier[k, 0], frontier[k + 1, 1] - frontier[k, 1]
+        cands = [0.0, 1.0]
+        if dx * dy != 0.0:
+            cands.append(min(max(-(x0 * dy + y0 * dx) / (2.0 * dx * dy), 0.0), 1.0))
+        for s in cands:
+            x, y = x0 + s * dx, y0 + s * dy
+            if x >= 0.0 and y >= 0.0 and x * y > best:
+                best, bx, by = x * y, x + d_a, y + d_b
+    return bx, by

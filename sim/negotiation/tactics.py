@@ -1,0 +1,96 @@
+"""Concession tactics: how a side's aspiration moves over time.
+
+A tactic returns the side's *aspiration* (target utility) at a meeting; offer
+generation turns it into an offer. The families are those of Faratin, Sierra
+and Jennings (1998):
+
+- **time-dependent**: aspiration falls from the opening toward the reservation
+  value as the side's deadline nears, by α(t) (polynomial or exponential, with
+  κ the initial concession and β the shape: Boulware β < 1, linear β = 1,
+  Conceder β > 1);
+- **tit-for-tat** (behaviour-dependent, relative): the side gives up as much of
+  its own utility as the opponent's last move gave it, times a reciprocity
+  factor, plus an optional minimum step so two tit-for-tat sides do not freeze;
+- **hardliner**: stays at its opening (α ≡ κ) whatever happens.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.negotiation import kernel
+
+TIME_DEPENDENT, TIT_FOR_TAT, HARDLINER = 0, 1, 2
+#: Tactic names accepted in scenario files, mapped to their codes.
+TACTICS = {"time_dependent": TIME_DEPENDENT, "tit_for_tat": TIT_FOR_TAT, "hardliner": HARDLINER}
+
+POLYNOMIAL, EXPONENTIAL = 0, 1
+#: α(t) families accepted in scenario files.
+FAMILIES = {"polynomial": POLYNOMIAL, "exponential": EXPONENTIAL}
+
+
+@kernel
+def alpha_polynomial(t: float, kappa: float, beta: float) -> float:
+    """Faratin's polynomial α(t) = κ + (1 − κ) t^(1/β), with t in [0, 1]."""
+    t = min(max(t, 0.0), 1.0)
+    return kappa + (1.0 - kappa) * t ** (1.0 / beta)
+
+
+@kernel
+def alpha_exponential(t: float, kappa: float, beta: float) -> float:
+    """Faratin's exponential α(t) = exp((1 − t)^β ln κ), κ > 0."""
+    t = min(max(t, 0.0), 1.0)
+    return np.exp((1.0 - t) ** beta * np.log(kappa))
+
+
+@kernel
+def alpha(t: float, kappa: float, beta: float, family: int) -> float:
+    """α(t) for the given family code (polynomial or exponential)."""
+    if family == EXPONENTIAL:
+        return alpha_exponential(t, kappa, beta)
+    return alpha_polynomial(t, kappa, beta)
+
+
+@kernel
+def tactic_time(day: float, deadline_day: float) -> float:
+    """Normalised time t = day / deadline in [0, 1] (day 0 is the scenario start;
+    deadlines fall after it by scenario validation)."""
+    return min(max(day / deadline_day, 0.0), 1.0)
+
+
+@kernel
+def aspiration(
+    kind: int,
+    t: float,
+    kappa: float,
+    beta: float,
+    family: int,
+    u_max: float,
+    reservation: float,
+    previous: float,
+    opponent_move: float,
+    reciprocity: float,
+    min_step: float,
+) -> float:
+    """A side's aspiration at this meeting, for any tactic.
+
+    Args:
+        kind: Tactic code (:data:`TACTICS`).
+        t: Normalised time toward the side's own deadline.
+        kappa, beta, family: Faratin parameters (κ is also the hardliner's and
+            tit-for-tat's opening concession).
+        u_max: Best utility the side can ask for within the feasible limits.
+        reservation: The side's floor now (reservation value after events).
+        previous: Aspiration at the previous meeting; NaN before the first.
+        opponent_move: Gain, in own utility, between the opponent's last two
+            offers (NaN when there is no such pair).
+        reciprocity, min_step: Tit-for-tat's mirroring factor, and its minimum
+            concession per meeting as a fraction of ``u_max - reservation``.
+    """
+    a = alpha(t, kappa, beta, family) if kind == TIME_DEPENDENT else kappa
+    scheduled = u_max - a * (u_max - reservation)
+    if kind != TIT_FOR_TAT or np.isnan(previous):
+        return scheduled
+    move = reciprocity * opponent_move if opponent_move > 0.0 else 0.0  # NaN → no move
+    target = previous - move - min_step * max(u_max - reservation, 0.0)
+    return min(max(target, reservation), max(u_max, reservation))

@@ -1,0 +1,564 @@
+"""Scenario files: TOML in, a validated immutable :class:`Scenario` out.
+
+Every field is checked on load — types, bounds, weights, dates in order, known
+tactic and rule names, reservation values inside [0, 1], no unknown keys — and
+the first problem raises :class:`ScenarioError` naming the file, the field path
+and the problem. Any numeric parameter may be a distribution (an inline table
+with ``dist = "..."``, see :mod:`sim.distributions`); its whole support must
+satisfy the field's bounds.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import math
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from sim.distributions import Dist, DistributionError, make_dist
+from sim.negotiation.acceptance import RULES
+from sim.negotiation.agenda import Issue
+from sim.negotiation.tactics import FAMILIES, TACTICS
+
+#: The three milestones, in order, with the names used in reports.
+MILESTONES = {
+    "agreement": "agreement in principle",
+    "signed": "signed text",
+    "ratified": "domestic ratification",
+}
+
+
+class ScenarioError(ValueError):
+    """A scenario file is malformed. ``str()`` gives ``file: field: problem``."""
+
+    def __init__(self, file: str, field_path: str, problem: str) -> None:
+        self.file, self.field, self.problem = file, field_path, problem
+        super().__init__(f"{file}: {field_path}: {problem}" if field_path else f"{file}: {problem}")
+
+
+class Param(NamedTuple):
+    """A numeric scenario parameter: its dotted path and a number or a distribution."""
+
+    path: str
+    value: float | Dist
+
+    @property
+    def uncertain(self) -> bool:
+        return isinstance(self.value, Dist)
+
+    @property
+    def nominal(self) -> float:
+        """The fixed value, or the distribution's median."""
+        return self.value.median if isinstance(self.value, Dist) else float(self.value)
+
+    @property
+    def support(self) -> tuple[float, float]:
+        if isinstance(self.value, Dist):
+            return self.value.support
+        return float(self.value), float(self.value)
+
+
+@dataclass(frozen=True)
+class Tactic:
+    """A side's concession tactic (see :mod:`sim.negotiation.tactics`)."""
+
+    kind: str
+    family: str
+    beta: Param
+    kappa: Param
+    reciprocity: Param
+    min_step: Param
+
+
+@dataclass(frozen=True)
+class Acceptance:
+    """A side's acceptance rule (see :mod:`sim.negotiation.acceptance`)."""
+
+    rule: str
+    alpha: Param
+    beta: Param
+    level: Param
+
+
+@dataclass(frozen=True)
+class Ratification:
+    """A side's domestic ratification: the second level of Putnam's game."""
+
+    required: bool
+    win_set: Param
+    delay_days: Param
+    anticipated: bool
+
+
+@dataclass(frozen=True)
+class PartySpec:
+    """One negotiating side. Per-issue tuples follow the agenda's order."""
+
+    key: str
+    label: str
+    weights: tuple[Param, ...]
+    best: tuple[Param, ...]
+    worst: tuple[Param, ...]
+    limit_min: tuple[Param, ...]
+    limit_max: tuple[Param, ...]
+    reservation: Param
+    deadline_day: int
+    deadline_offset: Param
+    walk_away_gap: Param
+    tactic: Tactic
+    acceptance: Acceptance
+    weight_noise: Param
+    knows_opponent_limits: bool
+    ratification: Ratification
+
+
+@dataclass(frozen=True)
+class Meeting:
+    """A scheduled round of talks."""
+
+    day: int
+    label: str
+    probability: Param
+
+
+@dataclass(frozen=True)
+class EventSpec:
+    """A shock that changes one side's stance for a time.
+
+    It fires on ``day`` (with ``probability``) or, if ``hazard`` is set, on a
+    random day of ``[window_from, window_until]`` with that daily probability.
+    """
+
+    name: str
+    label: str
+    party: int
+    day: int | None
+    hazard: Param | None
+    window_from: int
+    window_until: int
+    probability: Param
+    duration_days: Param
+    reservation: Param
+    beta_factor: Param
+    min_shift: tuple[Param, ...]
+    max_shift: tuple[Param, ...]
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A validated scenario. Build it with :func:`load_scenario` or :func:`parse_scenario`."""
+
+    path: str
+    sha256: str
+    name: str
+    title: str
+    description: str
+    start: dt.date
+    deadline: dt.date
+    horizon: dt.date
+    first_mover: int  # index of the side that opens every meeting; -1: alternate
+    headline: str
+    summit_label: str
+    issues: tuple[Issue, ...]
+    parties: tuple[PartySpec, PartySpec]
+    meetings: tuple[Meeting, ...]
+    contact_rate: Param
+    summit_max_gap: Param
+    signing_delay: Param
+    events: tuple[EventSpec, ...]
+    uncertain: tuple[Param, ...] = field(default=())
+
+    @property
+    def summit_day(self) -> int:
+        return (self.deadline - self.start).days
+
+    @property
+    def horizon_day(self) -> int:
+        return (self.horizon - self.start).days
+
+    def date_of(self, day: int) -> dt.date:
+        return self.start + dt.timedelta(days=int(day))
+
+    @property
+    def issue_keys(self) -> tuple[str, ...]:
+        return tuple(i.key for i in self.issues)
+
+    @property
+    def party_keys(self) -> tuple[str, str]:
+        return (self.parties[0].key, self.parties[1].key)
+
+
+# --------------------------------------------------------------------------- reading
+
+
+class _Reader:
+    """Reads fields of one file, raising :class:`ScenarioError` with the field's path."""
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.uncertain: list[Param] = []
+
+    def fail(self, path: str, problem: str) -> ScenarioError:
+        return ScenarioError(self.file, path, problem)
+
+    def table(
+        self, data: Any, path: str, allowed: set[str], required: set[str] = frozenset()
+    ) -> dict[str, Any]:
+        if not isinstance(data, dict):
+            raise self.fail(path, f"must be a table, got {type(data).__name__}")
+        for key in data:
+            if key not in allowed:
+                where = f"{path}.{key}" if path else key
+                raise self.fail(where, f"unknown key (allowed: {', '.join(sorted(allowed))})")
+        for key in sorted(required):
+            if key not in data:
+                raise self.fail(f"{path}.{key}" if path else key, "is required")
+        return data
+
+    def number(
+        self,
+        data: dict[str, Any],
+        key: str,
+        path: str,
+        *,
+        default: float | None = None,
+        lo: float = -math.inf,
+        hi: float = math.inf,
+        positive: bool = False,
+        dist_ok: bool = True,
+    ) -> Param:
+        where = f"{path}.{key}"
+        if key not in data:
+            if default is None:
+                raise self.fail(where, "is required")
+            return Param(where, float(default))
+        raw = data[key]
+        if isinstance(raw, dict):
+            if not dist_ok:
+                raise self.fail(where, "must be a fixed number, not a distribution")
+            try:
+                dist = make_dist(raw)
+            except DistributionError as exc:
+                raise self.fail(where, str(exc)) from None
+            s_lo, s_hi = dist.support
+            if s_lo < lo or s_hi > hi or (positive and s_lo <= 0):
+                bound = "> 0" if positive and lo <= 0 else f"in [{lo:g}, {hi:g}]"
+                extra = "; use truncnormal for a bounded normal" if dist.kind == "normal" else ""
+                raise self.fail(
+                    where, f"{dist.kind} distribution reaches [{s_lo:g}, {s_hi:g}], must be {bound}{extra}"
+                )
+            param = Param(where, dist)
+            self.uncertain.append(param)
+            return param
+        if isinstance(raw, bool) or not isinstance(raw, int | float):
+            raise self.fail(where, f"must be a number or a distribution table, got {raw!r}")
+        value = float(raw)
+        if not math.isfinite(value):
+            raise self.fail(where, f"must be finite, got {raw!r}")
+        if positive and value <= 0:
+            raise self.fail(where, f"must be > 0, got {raw!r}")
+        if not lo <= value <= hi:
+            raise self.fail(where, f"must be in [{lo:g}, {hi:g}], got {raw!r}")
+        return Param(where, value)
+
+    def string(
+        self, data: dict[str, Any], key: str, path: str, *, default: str | None = None,
+        choices: tuple[str, ...] | None = None,
+    ) -> str:
+        where = f"{path}.{key}" if path else key
+        if key not in data:
+            if default is None:
+                raise self.fail(where, "is required")
+            return default
+        raw = data[key]
+        if not isinstance(raw, str):
+            raise self.fail(where, f"must be a string, got {raw!r}")
+        if choices is not None and raw not in choices:
+            raise self.fail(where, f"unknown value {raw!r} (expected one of: {', '.join(choices)})")
+        return raw
+
+    def boolean(self, data: dict[str, Any], key: str, path: str, default: bool) -> bool:
+        raw = data.get(key, default)
+        if not isinstance(raw, bool):
+            raise self.fail(f"{path}.{key}", f"must be true or false, got {raw!r}")
+        return raw
+
+    def date(self, data: dict[str, Any], key: str, path: str, default: dt.date | None = None) -> dt.date:
+        where = f"{path}.{key}" if path else key
+        if key not in data:
+            if default is None:
+                raise self.fail(where, "is required")
+            return default
+        raw = data[key]
+        if isinstance(raw, dt.datetime) or not isinstance(raw, dt.date):
+            raise self.fail(where, f"must be a date like 2025-10-29 (no quotes), got {raw!r}")
+        return raw
+
+
+def _issues(r: _Reader, raw: Any) -> tuple[Issue, ...]:
+    if not isinstance(raw, list) or not raw:
+        raise r.fail("issues", "must be a non-empty array of [[issues]] tables")
+    issues: list[Issue] = []
+    for n, item in enumerate(raw):
+        path = f"issues[{n}]"
+        d = r.table(item, path, {"key", "label", "unit", "low", "high", "integer", "levels"}, {"key"})
+        key = r.string(d, "key", path)
+        if not key.isidentifier():
+            raise r.fail(f"{path}.key", f"must be an identifier (letters, digits, _), got {key!r}")
+        if key in {i.key for i in issues}:
+            raise r.fail(f"{path}.key", f"duplicate issue {key!r}")
+        levels = d.get("levels", [])
+        if not isinstance(levels, list) or not all(isinstance(v, str) for v in levels):
+            raise r.fail(f"{path}.levels", "must be a list of category names")
+        if levels:
+            if len(levels) < 2:
+                raise r.fail(f"{path}.levels", "needs at least two categories")
+            low, high, integer = 0.0, float(len(levels) - 1), True
+            for bound, value in (("low", low), ("high", high)):
+                if bound in d and d[bound] != value:
+                    raise r.fail(f"{path}.{bound}", f"must be {value:g} for {len(levels)} levels (or omitted)")
+        else:
+            low = r.number(d, "low", path, dist_ok=False).value
+            high = r.number(d, "high", path, dist_ok=False).value
+            integer = r.boolean(d, "integer", path, False)
+            if not low < high:
+                raise r.fail(f"{path}.high", f"must be greater than low ({low:g}), got {high:g}")
+            if integer and not (float(low).is_integer() and float(high).is_integer()):
+                raise r.fail(path, "an integer issue needs whole-number low and high")
+        issues.append(
+            Issue(key, r.string(d, "label", path, default=key), r.string(d, "unit", path, default=""),
+                  float(low), float(high), integer, tuple(levels))
+        )
+    return tuple(issues)
+
+
+def _party(
+    r: _Reader, key: str, raw: Any, issues: tuple[Issue, ...], start: dt.date, deadline: dt.date
+) -> PartySpec:
+    path = f"parties.{key}"
+    d = r.table(
+        raw, path,
+        {"label", "reservation", "deadline", "deadline_offset_days", "walk_away_gap", "issues",
+         "tactic", "acceptance", "beliefs", "ratification"},
+        {"reservation", "issues", "tactic"},
+    )
+    ipath = f"{path}.issues"
+    iss = r.table(d["issues"], ipath, {i.key for i in issues})
+    for ik, item in iss.items():
+        r.table(item, f"{ipath}.{ik}", {"weight", "best", "worst", "min", "max"}, {"weight", "best", "worst"})
+    for i in issues:
+        if i.key not in iss:
+            raise r.fail(f"{ipath}.{i.key}", "is required: every side must value every issue")
+    weights = tuple(r.number(iss[i.key], "weight", f"{ipath}.{i.key}", lo=0.0, hi=1.0) for i in issues)
+    bounds = [(i.low, i.high) for i in issues]
+    best = tuple(r.number(iss[i.key], "best", f"{ipath}.{i.key}", lo=b[0], hi=b[1]) for i, b in zip(issues, bounds))
+    worst = tuple(r.number(iss[i.key], "worst", f"{ipath}.{i.key}", lo=b[0], hi=b[1]) for i, b in zip(issues, bounds))
+    lmin = tuple(r.number(iss[i.key], "min", f"{ipath}.{i.key}", default=i.low, lo=i.low, hi=i.high) for i in issues)
+    lmax = tuple(r.number(iss[i.key], "max", f"{ipath}.{i.key}", default=i.high, lo=i.low, hi=i.high) for i in issues)
+    for i, b, w in zip(issues, best, worst):
+        (b_lo, b_hi), (w_lo, w_hi) = b.support, w.support
+        if not (b_hi < w_lo or w_hi < b_lo):
+            raise r.fail(f"{ipath}.{i.key}", f"best and worst must differ (and, if uncertain, not overlap): "
+                                              f"best in [{b_lo:g}, {b_hi:g}], worst in [{w_lo:g}, {w_hi:g}]")
+    for i, mn, mx in zip(issues, lmin, lmax):
+        if mn.support[1] > mx.support[0]:
+            raise r.fail(f"{ipath}.{i.key}.max", f"hard limit max ({mx.support[0]:g}) can fall below min ({mn.support[1]:g})")
+    if all(not w.uncertain for w in weights) and abs(sum(w.value for w in weights) - 1.0) > 1e-6:
+        total = sum(w.value for w in weights)
+        raise r.fail(f"{ipath}", f"issue weights must sum to 1, got {total:g}")
+    if sum(w.support[1] for w in weights) <= 0:
+        raise r.fail(f"{ipath}", "issue weights cannot all be zero")
+
+    tpath = f"{path}.tactic"
+    t = r.table(d["tactic"], tpath, {"kind", "family", "beta", "kappa", "reciprocity", "min_step"}, {"kind"})
+    kind = r.string(t, "kind", tpath, choices=tuple(TACTICS))
+    family = r.string(t, "family", tpath, default="polynomial", choices=tuple(FAMILIES))
+    kappa = r.number(t, "kappa", tpath, default=0.0, lo=0.0, hi=1.0)
+    if family == "exponential" and kappa.support[0] <= 0:
+        raise r.fail(f"{tpath}.kappa", "the exponential family needs kappa > 0 (alpha(0) = kappa)")
+    tactic = Tactic(
+        kind, family,
+        r.number(t, "beta", tpath, default=1.0, positive=True, lo=0.0),
+        kappa,
+        r.number(t, "reciprocity", tpath, default=1.0, lo=0.0),
+        r.number(t, "min_step", tpath, default=0.0, lo=0.0, hi=1.0),
+    )
+    apath = f"{path}.acceptance"
+    a = r.table(d.get("acceptance", {}), apath, {"rule", "alpha", "beta", "level"})
+    acceptance = Acceptance(
+        r.string(a, "rule", apath, default="ac_next", choices=tuple(RULES)),
+        r.number(a, "alpha", apath, default=1.0, positive=True, lo=0.0),
+        r.number(a, "beta", apath, default=0.0, lo=-1.0, hi=1.0),
+        r.number(a, "level", apath, default=1.0, lo=0.0, hi=1.0),
+    )
+    bpath = f"{path}.beliefs"
+    b = r.table(d.get("beliefs", {}), bpath, {"weight_noise", "knows_opponent_limits"})
+    rpath = f"{path}.ratification"
+    rt = r.table(d.get("ratification", {}), rpath, {"required", "win_set", "delay_days", "anticipated"})
+    own_deadline = r.date(d, "deadline", path, default=deadline)
+    if own_deadline <= start:
+        raise r.fail(f"{path}.deadline", f"must be after the start date {start}, got {own_deadline}")
+    return PartySpec(
+        key=key,
+        label=r.string(d, "label", path, default=key),
+        weights=weights, best=best, worst=worst, limit_min=lmin, limit_max=lmax,
+        reservation=r.number(d, "reservation", path, lo=0.0, hi=1.0),
+        deadline_day=(own_deadline - start).days,
+        deadline_offset=r.number(d, "deadline_offset_days", path, default=0.0,
+                                 lo=-(own_deadline - start).days + 1),
+        walk_away_gap=r.number(d, "walk_away_gap", path, default=math.inf, lo=0.0),
+        tactic=tactic,
+        acceptance=acceptance,
+        weight_noise=r.number(b, "weight_noise", bpath, default=0.0, lo=0.0, hi=5.0),
+        knows_opponent_limits=r.boolean(b, "knows_opponent_limits", bpath, True),
+        ratification=Ratification(
+            r.boolean(rt, "required", rpath, False),
+            r.number(rt, "win_set", rpath, default=0.0, lo=0.0, hi=1.0),
+            r.number(rt, "delay_days", rpath, default=0.0, lo=0.0),
+            r.boolean(rt, "anticipated", rpath, False),
+        ),
+    )
+
+
+def _day(r: _Reader, d: dict[str, Any], key: str, path: str, start: dt.date, horizon: dt.date,
+         default: dt.date | None = None) -> int:
+    date = r.date(d, key, path, default=default)
+    if not start <= date <= horizon:
+        raise r.fail(f"{path}.{key}", f"{date} lies outside the simulated period {start} .. {horizon}")
+    return (date - start).days
+
+
+def _events(r: _Reader, raw: Any, parties: tuple[str, ...], issues: tuple[Issue, ...],
+            start: dt.date, horizon: dt.date) -> tuple[EventSpec, ...]:
+    if not isinstance(raw, list):
+        raise r.fail("events", "must be an array of [[events]] tables")
+    out: list[EventSpec] = []
+    for n, item in enumerate(raw):
+        path = f"events[{n}]"
+        d = r.table(item, path, {"name", "label", "party", "date", "hazard", "from", "until",
+                                 "probability", "duration_days", "effects"}, {"name", "party", "effects"})
+        name = r.string(d, "name", path)
+        if not name.isidentifier():
+            raise r.fail(f"{path}.name", f"must be an identifier (letters, digits, _), got {name!r}")
+        if name in {e.name for e in out}:
+            raise r.fail(f"{path}.name", f"duplicate event {name!r}")
+        party = r.string(d, "party", path, choices=parties)
+        if ("date" in d) == ("hazard" in d):
+            raise r.fail(path, "give exactly one of date (a dated event) or hazard (a daily probability)")
+        day = _day(r, d, "date", path, start, horizon) if "date" in d else None
+        hazard = r.number(d, "hazard", path, lo=0.0, hi=1.0) if "hazard" in d else None
+        if day is not None and ("from" in d or "until" in d):
+            raise r.fail(path, "from/until go with hazard, not with a dated event")
+        w_from = _day(r, d, "from", path, start, horizon, default=start)
+        w_until = _day(r, d, "until", path, start, horizon, default=horizon)
+        if w_until < w_from:
+            raise r.fail(f"{path}.until", "must not be before from")
+        epath = f"{path}.effects"
+        e = r.table(d["effects"], epath, {"reservation", "beta_factor", "min", "max"})
+        if not e:
+            raise r.fail(epath, "an event needs at least one effect (reservation, beta_factor, min, max)")
+        shifts = {}
+        for bound in ("min", "max"):
+            table = r.table(e.get(bound, {}), f"{epath}.{bound}", {i.key for i in issues})
+            shifts[bound] = tuple(
+                r.number(table, i.key, f"{epath}.{bound}", default=0.0, lo=-(i.high - i.low), hi=i.high - i.low)
+                for i in issues
+            )
+        out.append(EventSpec(
+            name=name, label=r.string(d, "label", path, default=name), party=parties.index(party),
+            day=day, hazard=hazard, window_from=w_from, window_until=w_until,
+            probability=r.number(d, "probability", path, default=1.0, lo=0.0, hi=1.0),
+            duration_days=r.number(d, "duration_days", path, default=math.inf, positive=True, lo=0.0),
+            reservation=r.number(e, "reservation", epath, default=0.0, lo=-1.0, hi=1.0),
+            beta_factor=r.number(e, "beta_factor", epath, default=1.0, positive=True, lo=0.0),
+            min_shift=shifts["min"], max_shift=shifts["max"],
+        ))
+    return tuple(out)
+
+
+def parse_scenario(data: dict[str, Any], file: str = "<scenario>", sha256: str = "") -> Scenario:
+    """Validate a parsed TOML document and build a :class:`Scenario`.
+
+    Raises:
+        ScenarioError: naming ``file``, the field path and the problem.
+    """
+    r = _Reader(file)
+    top = r.table(data, "", {"scenario", "issues", "parties", "calendar", "summit", "signing", "events"},
+                  {"scenario", "issues", "parties"})
+    s = r.table(top["scenario"], "scenario",
+                {"name", "title", "description", "start", "deadline", "horizon", "first_mover", "headline"},
+                {"name", "start", "deadline", "horizon"})
+    name = r.string(s, "name", "scenario")
+    start, deadline, horizon = (r.date(s, k, "scenario") for k in ("start", "deadline", "horizon"))
+    if not start <= deadline:
+        raise r.fail("scenario.deadline", f"{deadline} is before the start {start}")
+    if not deadline <= horizon:
+        raise r.fail("scenario.horizon", f"{horizon} is before the deadline (summit) {deadline}")
+    if horizon == start:
+        raise r.fail("scenario.horizon", "must be after the start date")
+    issues = _issues(r, top["issues"])
+
+    parties_raw = r.table(top["parties"], "parties", set(top["parties"]) if isinstance(top["parties"], dict) else set())
+    if len(parties_raw) != 2:
+        raise r.fail("parties", f"needs exactly two sides, got {len(parties_raw)}")
+    keys = tuple(parties_raw)
+    for k in keys:
+        if not k.isidentifier():
+            raise r.fail(f"parties.{k}", "a side's key must be an identifier (letters, digits, _)")
+    parties = tuple(_party(r, k, parties_raw[k], issues, start, deadline) for k in keys)
+
+    first = r.string(s, "first_mover", "scenario", default="alternate", choices=("alternate", *keys))
+    headline = r.string(s, "headline", "scenario", default="agreement", choices=tuple(MILESTONES))
+
+    c = r.table(top.get("calendar", {}), "calendar", {"contact_rate", "meetings"})
+    meetings_raw = c.get("meetings", [])
+    if not isinstance(meetings_raw, list):
+        raise r.fail("calendar.meetings", "must be an array of [[calendar.meetings]] tables")
+    meetings = []
+    for n, item in enumerate(meetings_raw):
+        path = f"calendar.meetings[{n}]"
+        m = r.table(item, path, {"date", "label", "probability"}, {"date"})
+        meetings.append(Meeting(_day(r, m, "date", path, start, horizon),
+                                r.string(m, "label", path, default="scheduled round"),
+                                r.number(m, "probability", path, default=1.0, lo=0.0, hi=1.0)))
+    summit = r.table(top.get("summit", {}), "summit", {"max_gap", "label"})
+    signing = r.table(top.get("signing", {}), "signing", {"delay_days"})
+
+    return Scenario(
+        path=file, sha256=sha256, name=name,
+        title=r.string(s, "title", "scenario", default=name),
+        description=r.string(s, "description", "scenario", default=""),
+        start=start, deadline=deadline, horizon=horizon,
+        first_mover=-1 if first == "alternate" else keys.index(first),
+        headline=headline,
+        summit_label=r.string(summit, "label", "summit", default="leaders' summit"),
+        issues=issues,
+        parties=parties,  # type: ignore[arg-type]
+        meetings=tuple(sorted(meetings, key=lambda m: m.day)),
+        contact_rate=r.number(c, "contact_rate", "calendar", default=0.0, lo=0.0, hi=1.0),
+        summit_max_gap=r.number(summit, "max_gap", "summit", default=0.0, lo=0.0, hi=1.0),
+        signing_delay=r.number(signing, "delay_days", "signing", default=0.0, lo=0.0),
+        events=_events(r, top.get("events", []), keys, issues, start, horizon),
+        uncertain=tuple(r.uncertain),
+    )
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate a scenario TOML file.
+
+    Raises:
+        ScenarioError: if the file is missing, is not valid TOML, or fails validation.
+    """
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ScenarioError(str(path), "", f"cannot read file ({exc.strerror})") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ScenarioError(str(path), "", f"not valid TOML: {exc}") from None
+    return parse_scenario(data, str(path), hashlib.sha256(raw).hexdigest())

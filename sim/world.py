@@ -1,0 +1,243 @@
+"""Worlds: every random draw of a replication, made up front.
+
+A world holds one replication's sampled parameters, meeting days, event days
+and belief noise. Each random quantity has a named stream (``param.<path>``,
+``calendar.contacts``, ``event.<name>``, ...) and replication *i* always reads
+the same positions of that stream: the draws are a function of
+``(seed, stream, i)`` only. So a replication's result does not depend on the
+number of workers or on chunking, and two scenarios that share a stream name
+share its draws (common random numbers).
+
+Streams are Philox counter-based generators keyed by the run's seed and the
+stream's name; a draw is an inverse-CDF transform of one uniform.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import zlib
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.special import ndtri
+
+from sim.negotiation.acceptance import RULES
+from sim.negotiation.tactics import FAMILIES, TACTICS
+from sim.scenario import Param, Scenario
+
+#: Meeting kinds in :attr:`Worlds.meetings`.
+NO_MEETING, CONTACT, SCHEDULED, SUMMIT = 0, 1, 2, 3
+
+
+def uniforms(seed: int, stream: str, first: int, n: int, k: int = 1) -> np.ndarray:
+    """Uniforms in (0, 1) for replications ``first .. first+n-1``: shape ``[n, k]``.
+
+    Row *j* depends only on ``(seed, stream, first + j)``.
+    """
+    key = np.random.SeedSequence([seed, zlib.crc32(stream.encode())]).generate_state(2, np.uint64)
+    per_rep = -(-k // 4) * 4  # Philox yields 4 words per counter step
+    bits = np.random.Philox(key=key)
+    bits.advance(first * per_rep // 4)
+    u = np.random.Generator(bits).random(n * per_rep).reshape(n, per_rep)[:, :k]
+    return u + 2.0**-54  # strictly inside (0, 1): inverse CDFs stay finite
+
+
+@dataclass(frozen=True)
+class PartyWorld:
+    """One side's parameters in each replication (leading axis: replications).
+
+    Issue-indexed fields have issues on the last axis; event-indexed fields have
+    events there (``[..., E]``, or ``[..., E, I]`` for limit shifts).
+    """
+
+    weights: np.ndarray
+    best: np.ndarray
+    worst: np.ndarray
+    lo: np.ndarray
+    hi: np.ndarray
+    reservation: np.ndarray
+    deadline: np.ndarray
+    walk_away_gap: np.ndarray
+    tactic: np.ndarray
+    family: np.ndarray
+    beta: np.ndarray
+    kappa: np.ndarray
+    reciprocity: np.ndarray
+    min_step: np.ndarray
+    rule: np.ndarray
+    accept_alpha: np.ndarray
+    accept_beta: np.ndarray
+    accept_level: np.ndarray
+    believed_weights: np.ndarray
+    knows_opponent_limits: np.ndarray
+    ratification_required: np.ndarray
+    win_set: np.ndarray
+    ratification_delay: np.ndarray
+    anticipates_ratification: np.ndarray
+    event_reservation: np.ndarray
+    event_beta_factor: np.ndarray
+    event_lo_shift: np.ndarray
+    event_hi_shift: np.ndarray
+
+
+@dataclass(frozen=True)
+class Worlds:
+    """The worlds of replications ``index`` (one row each) of a run with ``seed``."""
+
+    seed: int
+    index: np.ndarray
+    sampled: dict[str, np.ndarray]
+    parties: tuple[PartyWorld, PartyWorld]
+    meetings: np.ndarray  # [n, days]: NO_MEETING / CONTACT / SCHEDULED / SUMMIT
+    event_day: np.ndarray  # [n, E], -1 where the event does not fire
+    event_duration: np.ndarray  # [n, E]
+    summit_max_gap: np.ndarray
+    signing_delay: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def row(self, j: int) -> Worlds:
+        """Replication ``j`` of this chunk as a world without the leading axis."""
+        return _take(self, j)
+
+
+def _take(obj, j):
+    if isinstance(obj, np.ndarray):
+        return obj[j]
+    if isinstance(obj, dict):
+        return {k: v[j] for k, v in obj.items()}
+    if isinstance(obj, tuple):
+        return tuple(_take(o, j) for o in obj)
+    if dataclasses.is_dataclass(obj):
+        return dataclasses.replace(
+            obj, **{f.name: _take(getattr(obj, f.name), j) for f in dataclasses.fields(obj) if f.name != "seed"}
+        )
+    return obj
+
+
+class _Sampler:
+    """Turns a scenario's parameters into arrays for one chunk of replications."""
+
+    def __init__(self, seed: int, first: int, n: int, fixed_u: float | None = None) -> None:
+        self.seed, self.first, self.n, self.fixed_u = seed, first, n, fixed_u
+        self.sampled: dict[str, np.ndarray] = {}
+
+    def u(self, stream: str, k: int = 1) -> np.ndarray:
+        if self.fixed_u is not None:
+            return np.full((self.n, k), self.fixed_u)
+        return uniforms(self.seed, stream, self.first, self.n, k)
+
+    def __call__(self, p: Param) -> np.ndarray:
+        if not p.uncertain:
+            return np.full(self.n, float(p.value))
+        if p.path not in self.sampled:
+            self.sampled[p.path] = p.value.ppf(self.u(f"param.{p.path}")[:, 0])
+        return self.sampled[p.path]
+
+    def each(self, params: tuple[Param, ...]) -> np.ndarray:
+        return np.stack([self(p) for p in params], axis=-1)
+
+
+def _normalise(w: np.ndarray) -> np.ndarray:
+    return w / np.sum(w, axis=-1, keepdims=True)
+
+
+def sample_worlds(scenario: Scenario, seed: int, first: int, n: int, *, nominal: bool = False) -> Worlds:
+    """Draw the worlds of replications ``first .. first+n-1``.
+
+    Args:
+        scenario: The validated scenario.
+        seed: The run's seed (a non-negative integer).
+        first: Index of the first replication.
+        n: Number of replications.
+        nominal: If true, every uniform is 0.5: each distribution sits at its
+            median (a single "typical" world, used for reference plots).
+    """
+    if seed < 0 or first < 0 or n < 0:
+        raise ValueError("seed, first and n must be non-negative")
+    s = _Sampler(seed, first, n, 0.5 if nominal else None)
+    n_issues, n_events = len(scenario.issues), len(scenario.events)
+    days = scenario.horizon_day + 1
+
+    weights = [_normalise(s.each(p.weights)) for p in scenario.parties]
+    parties = []
+    for me, spec in enumerate(scenario.parties):
+        other = 1 - me
+        z = s.u(f"belief.{spec.key}", n_issues)
+        sigma = s(spec.weight_noise)[:, None]
+        believed = _normalise(weights[other] * np.exp(sigma * ndtri(z) - 0.5 * sigma**2))
+        ev = scenario.events
+        mine = np.array([e.party == me for e in ev], dtype=bool)
+        ev_res = np.stack([s(e.reservation) for e in ev], -1) if ev else np.zeros((n, 0))
+        ev_beta = np.stack([s(e.beta_factor) for e in ev], -1) if ev else np.zeros((n, 0))
+        ev_lo = np.stack([s.each(e.min_shift) for e in ev], 1) if ev else np.zeros((n, 0, n_issues))
+        ev_hi = np.stack([s.each(e.max_shift) for e in ev], 1) if ev else np.zeros((n, 0, n_issues))
+        t, a = spec.tactic, spec.acceptance
+        parties.append(PartyWorld(
+            weights=weights[me],
+            best=s.each(spec.best),
+            worst=s.each(spec.worst),
+            lo=s.each(spec.limit_min),
+            hi=s.each(spec.limit_max),
+            reservation=s(spec.reservation),
+            deadline=spec.deadline_day + s(spec.deadline_offset),
+            walk_away_gap=s(spec.walk_away_gap),
+            tactic=np.full(n, TACTICS[t.kind]),
+            family=np.full(n, FAMILIES[t.family]),
+            beta=s(t.beta),
+            kappa=s(t.kappa),
+            reciprocity=s(t.reciprocity),
+            min_step=s(t.min_step),
+            rule=np.full(n, RULES[a.rule]),
+            accept_alpha=s(a.alpha),
+            accept_beta=s(a.beta),
+            accept_level=s(a.level),
+            believed_weights=believed,
+            knows_opponent_limits=np.full(n, spec.knows_opponent_limits),
+            ratification_required=np.full(n, spec.ratification.required),
+            win_set=s(spec.ratification.win_set),
+            ratification_delay=s(spec.ratification.delay_days),
+            anticipates_ratification=np.full(n, spec.ratification.anticipated),
+            event_reservation=np.where(mine, ev_res, 0.0),
+            event_beta_factor=np.where(mine, ev_beta, 1.0),
+            event_lo_shift=np.where(mine[:, None], ev_lo, 0.0),
+            event_hi_shift=np.where(mine[:, None], ev_hi, 0.0),
+        ))
+
+    meetings = np.where(s.u("calendar.contacts", days) < s(scenario.contact_rate)[:, None], CONTACT, NO_MEETING)
+    if scenario.meetings:
+        held = s.u("calendar.meetings", len(scenario.meetings)) < s.each(
+            tuple(m.probability for m in scenario.meetings))
+        for k, m in enumerate(scenario.meetings):
+            meetings[held[:, k], m.day] = SCHEDULED
+    meetings[:, scenario.summit_day] = SUMMIT
+
+    event_day = np.full((n, n_events), -1, dtype=int)
+    for k, e in enumerate(scenario.events):
+        u = s.u(f"event.{e.name}", 2)
+        occurs = u[:, 0] < s(e.probability)
+        if e.hazard is None:
+            when = np.full(n, e.day)
+        else:
+            h = s(e.hazard)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                wait = np.floor(np.log(u[:, 1]) / np.log1p(-h))
+            wait = np.where(h >= 1, 0, np.where(h <= 0, np.inf, wait))
+            when = e.window_from + wait
+            occurs &= when <= e.window_until
+        event_day[:, k] = np.where(occurs, when, -1).astype(int)
+    durations = (np.stack([s(e.duration_days) for e in scenario.events], -1)
+                 if scenario.events else np.zeros((n, 0)))
+
+    return Worlds(
+        seed=seed,
+        index=np.arange(first, first + n),
+        sampled=s.sampled,
+        parties=(parties[0], parties[1]),
+        meetings=meetings.astype(np.int8),
+        event_day=event_day,
+        event_duration=durations,
+        summit_max_gap=s(scenario.summit_max_gap),
+        signing_delay=s(scenario.signing_delay),
+    )
