@@ -546,19 +546,50 @@ def parse_scenario(data: dict[str, Any], file: str = "<scenario>", sha256: str =
     )
 
 
+def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """Deep-merge ``override`` into ``base``: tables merge key by key, anything else replaces."""
+    out = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict) and "dist" not in value:
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _read_toml(path: Path, chain: tuple[Path, ...] = ()) -> tuple[dict[str, Any], bytes]:
+    """A TOML document with its ``extends`` chain resolved, and the bytes of every file read."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        where = f" (extended by {chain[-1]})" if chain else ""
+        raise ScenarioError(str(path), "", f"cannot read file ({exc.strerror}){where}") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ScenarioError(str(path), "", f"not valid TOML: {exc}") from None
+    if "extends" not in data:
+        return data, raw
+    base_name = data.pop("extends")
+    if not isinstance(base_name, str):
+        raise ScenarioError(str(path), "extends", f"must be a file name, got {base_name!r}")
+    base_path = (path.parent / base_name).resolve()
+    if base_path in chain or base_path == path.resolve():
+        raise ScenarioError(str(path), "extends", f"{base_name} extends itself (a cycle)")
+    base, base_raw = _read_toml(base_path, (*chain, path.resolve()))
+    return _merge(base, data), base_raw + raw
+
+
 def load_scenario(path: str | Path) -> Scenario:
     """Read and validate a scenario TOML file.
+
+    A file may start with ``extends = "other.toml"`` (relative to itself): it is then
+    the other file with this file's tables deep-merged over it, so a what-if states
+    only what it changes.
 
     Raises:
         ScenarioError: if the file is missing, is not valid TOML, or fails validation.
     """
     path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise ScenarioError(str(path), "", f"cannot read file ({exc.strerror})") from None
-    try:
-        data = tomllib.loads(raw.decode("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ScenarioError(str(path), "", f"not valid TOML: {exc}") from None
+    data, raw = _read_toml(path)
     return parse_scenario(data, str(path), hashlib.sha256(raw).hexdigest())

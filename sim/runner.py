@@ -1,0 +1,193 @@
+"""Monte Carlo runs: chunks of replications, worker processes, streamed results.
+
+A run draws worlds chunk by chunk, plays each world out with the engine, and
+appends each finished chunk to ``runs.parquet`` as a row group, in replication
+order, so results are identical for any number of workers and memory stays flat.
+Files are written under temporary names and renamed when complete, so a folder
+never holds a half-written file under a final name.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import datetime as dt
+import hashlib
+import json
+import multiprocessing as mp
+import os
+import platform
+import subprocess
+import sys
+import time
+import traceback
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from sim import records
+from sim.model import NegotiationModel
+from sim.scenario import Scenario
+from sim.world import sample_worlds
+
+ENGINES = ("mesa",)
+DEFAULT_CHUNK = 250
+
+
+def run_replication(scenario: Scenario, seed: int, index: int) -> dict[str, Any]:
+    """Run replication ``index`` of a run with ``seed`` and return its record.
+
+    The model as a plain function, for tools that drive it one replication at a
+    time (EMA Workbench, notebooks). Same result as inside any ``sim run``.
+    """
+    world = sample_worlds(scenario, seed, index, 1).row(0)
+    return records.record(scenario, world, NegotiationModel(scenario, world).run())
+
+
+def run_chunk(scenario: Scenario, seed: int, first: int, n: int, engine: str = "mesa") -> pa.Table:
+    """Replications ``first .. first+n-1`` as an Arrow table; a replication that
+    raises is recorded with its error instead of stopping the chunk."""
+    if engine not in ENGINES:
+        raise ValueError(f"unknown engine {engine!r}")
+    worlds = sample_worlds(scenario, seed, first, n)
+    rows = []
+    for j in range(n):
+        world = worlds.row(j)
+        try:
+            rows.append(records.record(scenario, world, NegotiationModel(scenario, world).run()))
+        except Exception as exc:  # noqa: BLE001 — recorded, the run goes on
+            detail = "".join(traceback.format_exception_only(exc)).strip()
+            rows.append(records.record(scenario, world, None, detail))
+    return records.to_table(scenario, rows)
+
+
+def chunks(n: int, size: int) -> list[tuple[int, int]]:
+    """``(first, count)`` pairs covering ``0 .. n-1``."""
+    return [(first, min(size, n - first)) for first in range(0, n, size)]
+
+
+def iter_chunks(
+    scenario: Scenario, seed: int, n: int, workers: int, chunk_size: int, engine: str
+) -> Iterator[pa.Table]:
+    """Yield the run's chunk tables in replication order, computed by ``workers`` processes."""
+    plan = chunks(n, chunk_size)
+    if workers <= 1:
+        for first, count in plan:
+            yield run_chunk(scenario, seed, first, count, engine)
+        return
+    # spawn: no fork of a process holding threads; workers load compiled functions from numba's cache
+    ctx = mp.get_context("spawn")
+    with cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        pending = [pool.submit(run_chunk, scenario, seed, first, count, engine) for first, count in plan]
+        try:
+            for fut in pending:
+                yield fut.result()
+        finally:
+            for fut in pending:
+                fut.cancel()
+
+
+@dataclass
+class RunResult:
+    """What :func:`run` wrote and how it went."""
+
+    out_dir: Path
+    n: int
+    completed: int
+    failures: int
+    wall_seconds: float
+    interrupted: bool
+
+
+def write_json(path: Path, data: Any) -> None:
+    """Write JSON atomically (temporary file, then rename)."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2, default=str) + "\n")
+    os.replace(tmp, path)
+
+
+def git_commit() -> str | None:
+    """The source tree's git commit (with ``-dirty`` if it has local changes), if any."""
+    root = Path(__file__).resolve().parent.parent
+    try:
+        sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True)
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
+                               capture_output=True, text=True, check=True)
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return sha.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
+
+
+def versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for pkg in ("negotiation-sim", "mesa", "numpy", "numba", "scipy", "pandas", "pyarrow", "matplotlib"):
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            out[pkg] = "not installed"
+    return out
+
+
+def new_run_dir(root: Path, scenario: Scenario) -> Path:
+    """A fresh ``root/<scenario>/<timestamp>`` folder (suffixed if the second is taken)."""
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    base = root / scenario.name / stamp
+    path, k = base, 1
+    while path.exists():
+        k += 1
+        path = base.with_name(f"{stamp}-{k}")
+    return path
+
+
+def run(
+    scenario: Scenario,
+    *,
+    n: int,
+    seed: int,
+    out_dir: Path,
+    workers: int = 1,
+    chunk_size: int = DEFAULT_CHUNK,
+    engine: str = "mesa",
+    progress: Callable[[int], None] | None = None,
+    command: list[str] | None = None,
+) -> RunResult:
+    """Run ``n`` replications and stream them to ``out_dir/runs.parquet``; write the manifest.
+
+    Ctrl-C stops the run cleanly: the chunks finished so far are kept, and the
+    manifest says the run was interrupted.
+    """
+    out_dir.mkdir(parents=True, exist_ok=False)
+    started = dt.datetime.now(dt.UTC)
+    t0 = time.perf_counter()
+    final, tmp = out_dir / "runs.parquet", out_dir / "runs.parquet.partial"
+    completed = failures = 0
+    interrupted = False
+    with pq.ParquetWriter(tmp, records.schema(scenario), compression="zstd") as writer:
+        try:
+            for table in iter_chunks(scenario, seed, n, workers, chunk_size, engine):
+                writer.write_table(table)
+                completed += table.num_rows
+                failures += table.num_rows - table.column("error").null_count
+                if progress:
+                    progress(table.num_rows)
+        except KeyboardInterrupt:
+            interrupted = True
+    os.replace(tmp, final)
+    wall = time.perf_counter() - t0
+    scenario_bytes = Path(scenario.path).read_bytes() if Path(scenario.path).is_file() else b""
+    write_json(out_dir / "manifest.json", {
+        "scenario": scenario.name,
+        "scenario_file": scenario.path,
+        "scenario_sha256": scenario.sha256 or hashlib.sha256(scenario_bytes).hexdigest(),
+        "seed": seed, "replications": n, "completed": completed, "failures": failures,
+        "interrupted": interrupted, "workers": workers, "chunk_size": chunk_size, "engine": engine,
+        "started_utc": started.isoformat(timespec="seconds"), "wall_seconds": round(wall, 3),
+        "replications_per_second": round(completed / wall, 1) if wall > 0 else None,
+        "git_commit": git_commit(), "versions": versions(),
+        "command": command if command is not None else sys.argv,
+    })
+    return RunResult(out_dir, n, completed, failures, wall, interrupted)
