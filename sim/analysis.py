@@ -33,7 +33,7 @@ def _quantiles(values: pd.Series) -> dict[str, float] | None:
     v = values.dropna().to_numpy(dtype=float)
     if v.size == 0:
         return None
-    return {f"q{int(q * 100):02d}": float(x) for q, x in zip(QUANTILES, np.quantile(v, QUANTILES))} | {
+    return {f"q{int(q * 100):02d}": float(x) for q, x in zip(QUANTILES, np.quantile(v, QUANTILES), strict=False)} | {
         "mean": float(v.mean())}
 
 

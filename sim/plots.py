@@ -58,7 +58,7 @@ def plot_milestones(summary: dict[str, Any], path: Path) -> Path:
         err = np.array([[q["p"] - q["low"] for q in ps], [q["high"] - q["p"] for q in ps]])
         ax.bar(x + (k - 0.5) * 0.38, p, 0.38, yerr=err, capsize=3, label=name,
                color=("#2e7d32", "#9ccc65")[k])
-        for xi, pi in zip(x, p):
+        for xi, pi in zip(x, p, strict=False):
             ax.text(xi + (k - 0.5) * 0.38, pi + 0.02, f"{pi:.2f}", ha="center", fontsize=8)
     ax.set_xticks(x, labels)
     ax.set_ylim(0, 1.08)
@@ -99,7 +99,7 @@ def plot_terms(runs: pd.DataFrame, scenario: Scenario, path: Path) -> Path:
     rows = -(-k // cols)
     fig, axes = plt.subplots(rows, cols, figsize=(4 * cols, 3 * rows), squeeze=False)
     world = sample_worlds(scenario, 0, 0, 1, nominal=True).row(0)
-    for ax, (i, issue) in zip(axes.flat, enumerate(scenario.issues)):
+    for ax, (i, issue) in zip(axes.flat, enumerate(scenario.issues), strict=False):
         v = agreed[f"term.{issue.key}"].dropna()
         if issue.levels:
             counts = v.round().astype(int).value_counts().reindex(range(len(issue.levels)), fill_value=0)
@@ -172,7 +172,7 @@ def plot_dance(model: NegotiationModel, path: Path) -> Path:
         for side in (0, 1):
             pts = [(pd.Timestamp(sc.date_of(e.day)), e.offer[i]) for e in offers if e.party == side]
             if pts:
-                xs, ys = zip(*pts)
+                xs, ys = zip(*pts, strict=False)
                 ax.plot(xs, ys, marker="o", ms=3, color=COLORS[side], label=sc.parties[side].label)
         if model.agreement is not None:
             ax.plot(pd.Timestamp(sc.date_of(model.agreement_day)), model.agreement[i], marker="*", ms=12,
@@ -185,7 +185,7 @@ def plot_dance(model: NegotiationModel, path: Path) -> Path:
     for side in (0, 1):
         pts = [(pd.Timestamp(sc.date_of(e.day)), e.extra["aspiration"]) for e in offers if e.party == side]
         if pts:
-            xs, ys = zip(*pts)
+            xs, ys = zip(*pts, strict=False)
             ax.plot(xs, ys, color=COLORS[side], drawstyle="steps-post", label=f"{sc.parties[side].label} aspiration")
     ax.set_ylabel("aspiration\n(own utility)", fontsize=8)
     ax.set_ylim(0, 1.05)

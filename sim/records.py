@@ -7,7 +7,6 @@ empty or all-failed chunk is still a valid table.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import numpy as np
@@ -71,15 +70,16 @@ def record(scenario: Scenario, world: Worlds, out: dict[str, Any] | None, error:
         row[f"{m}_before_summit"] = reached and day <= scenario.summit_day
     row["ratification_failed"] = bool(out["ratification_failed"])
     row["closed_by"], row["walked_away"] = out["closed_by"], out["walked_away"]
-    for issue, v in zip(scenario.issues, out["terms"]):
+    for issue, v in zip(scenario.issues, out["terms"], strict=False):
         row[f"term.{issue.key}"] = None if np.isnan(v) else float(v)
-    for party, u in zip(scenario.parties, out["utilities"]):
+    for party, u in zip(scenario.parties, out["utilities"], strict=False):
         row[f"utility.{party.key}"] = None if np.isnan(u) else float(u)
     for k in ("pareto_distance", "nash_distance"):
         row[k] = None if np.isnan(out[k]) else float(out[k])
     row["rounds"] = int(out["rounds"])
     row["events"] = ";".join(out["events"])
     row.update({f"event.{e.name}": e.name in out["events"] for e in scenario.events})
+    row["error"] = None
     return row
 
 
@@ -88,6 +88,3 @@ def to_table(scenario: Scenario, rows: list[dict[str, Any]]) -> pa.Table:
     sch = schema(scenario)
     return pa.Table.from_pydict({f.name: [r.get(f.name) for r in rows] for f in sch}, schema=sch)
 
-
-def date_str(d: dt.date | None) -> str | None:
-    return None if d is None else d.isoformat()

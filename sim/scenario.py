@@ -354,16 +354,16 @@ def _party(
             raise r.fail(f"{ipath}.{i.key}", "is required: every side must value every issue")
     weights = tuple(r.number(iss[i.key], "weight", f"{ipath}.{i.key}", lo=0.0, hi=1.0) for i in issues)
     bounds = [(i.low, i.high) for i in issues]
-    best = tuple(r.number(iss[i.key], "best", f"{ipath}.{i.key}", lo=b[0], hi=b[1]) for i, b in zip(issues, bounds))
-    worst = tuple(r.number(iss[i.key], "worst", f"{ipath}.{i.key}", lo=b[0], hi=b[1]) for i, b in zip(issues, bounds))
+    best = tuple(r.number(iss[i.key], "best", f"{ipath}.{i.key}", lo=b[0], hi=b[1]) for i, b in zip(issues, bounds, strict=False))
+    worst = tuple(r.number(iss[i.key], "worst", f"{ipath}.{i.key}", lo=b[0], hi=b[1]) for i, b in zip(issues, bounds, strict=False))
     lmin = tuple(r.number(iss[i.key], "min", f"{ipath}.{i.key}", default=i.low, lo=i.low, hi=i.high) for i in issues)
     lmax = tuple(r.number(iss[i.key], "max", f"{ipath}.{i.key}", default=i.high, lo=i.low, hi=i.high) for i in issues)
-    for i, b, w in zip(issues, best, worst):
+    for i, b, w in zip(issues, best, worst, strict=False):
         (b_lo, b_hi), (w_lo, w_hi) = b.support, w.support
         if not (b_hi < w_lo or w_hi < b_lo):
             raise r.fail(f"{ipath}.{i.key}", f"best and worst must differ (and, if uncertain, not overlap): "
                                               f"best in [{b_lo:g}, {b_hi:g}], worst in [{w_lo:g}, {w_hi:g}]")
-    for i, mn, mx in zip(issues, lmin, lmax):
+    for i, mn, mx in zip(issues, lmin, lmax, strict=False):
         if mn.support[1] > mx.support[0]:
             raise r.fail(f"{ipath}.{i.key}.max", f"hard limit max ({mx.support[0]:g}) can fall below min ({mn.support[1]:g})")
     if all(not w.uncertain for w in weights) and abs(sum(w.value for w in weights) - 1.0) > 1e-6:

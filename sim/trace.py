@@ -7,7 +7,7 @@ from sim.scenario import MILESTONES
 
 
 def _terms(model: NegotiationModel, x) -> str:
-    return ", ".join(f"{i.key} {i.describe(v)}" for i, v in zip(model.spec.issues, x))
+    return ", ".join(f"{i.key} {i.describe(v)}" for i, v in zip(model.spec.issues, x, strict=False))
 
 
 def narrative(model: NegotiationModel) -> list[str]:
@@ -15,7 +15,7 @@ def narrative(model: NegotiationModel) -> list[str]:
     sc, a, b = model.spec, *model.teams
     short = (a.key.upper(), b.key.upper())
     lines = [f"{sc.title} — replication {int(model.world.index)} (seed {model.world.seed})"]
-    for p, team in zip(sc.parties, model.teams):
+    for p, team in zip(sc.parties, model.teams, strict=False):
         pr = team.params
         lines.append(f"  {p.label}: reservation {pr.reservation:.2f}, tactic {p.tactic.kind} "
                      f"(beta {pr.beta:.2f}), own deadline {sc.date_of(int(round(pr.deadline)))}")

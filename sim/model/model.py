@@ -135,7 +135,7 @@ class NegotiationModel(mesa.Model):
         a, b = self.teams
         n_issues = len(sc.issues)
         end_day = self.day if self.agreement is not None or self.walked_away else sc.horizon_day
-        fired = [e.name for e, d in zip(sc.events, w.event_day) if 0 <= d <= end_day]
+        fired = [e.name for e, d in zip(sc.events, w.event_day, strict=False) if 0 <= d <= end_day]
         result: dict[str, Any] = {
             "agreement_day": self.agreement_day, "signed_day": calendar.NOT_REACHED,
             "ratified_day": calendar.NOT_REACHED, "ratification_failed": False,
@@ -186,7 +186,7 @@ class NegotiationModel(mesa.Model):
             label = sc.summit_label
         elif kind == SCHEDULED:
             label = next((m.label for m in sc.meetings if m.day == day), "scheduled round")
-        for e, d in zip(sc.events, self.world.event_day):
+        for e, d in zip(sc.events, self.world.event_day, strict=False):
             if d >= 0 and self.history_last_day < d <= day:
                 self._log(int(d), "event", e.party, text=e.label)
         self.history_last_day = day

@@ -1,0 +1,95 @@
+import json
+import subprocess
+import sys
+
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+from sim import runner
+from sim.model import NegotiationModel
+from tests.conftest import ROOT
+
+
+def test_run_replication_matches_a_chunk(flagship):
+    table = runner.run_chunk(flagship, 9, 10, 5).to_pylist()
+    assert runner.run_replication(flagship, 9, 12) == table[2]
+
+
+def test_same_seed_same_file_any_workers(flagship, tmp_path):
+    a = runner.run(flagship, n=120, seed=4, out_dir=tmp_path / "a", workers=1, chunk_size=50)
+    b = runner.run(flagship, n=120, seed=4, out_dir=tmp_path / "b", workers=2, chunk_size=25)
+    ta, tb = pq.read_table(a.out_dir / "runs.parquet"), pq.read_table(b.out_dir / "runs.parquet")
+    assert ta.equals(tb)
+    assert ta.num_rows == 120 and ta.column("replication").to_pylist() == list(range(120))
+    c = runner.run(flagship, n=120, seed=5, out_dir=tmp_path / "c", chunk_size=50)
+    assert not pq.read_table(c.out_dir / "runs.parquet").equals(ta)
+    manifest = json.loads((a.out_dir / "manifest.json").read_text())
+    assert manifest["seed"] == 4 and manifest["replications"] == 120 and manifest["failures"] == 0
+    assert manifest["scenario_sha256"] == flagship.sha256 and "mesa" in manifest["versions"]
+    assert not list(a.out_dir.glob("*.partial")) and not list(a.out_dir.glob("*.tmp"))
+
+
+def test_a_failing_replication_is_recorded_and_the_run_goes_on(flagship, tmp_path, monkeypatch):
+    original = NegotiationModel.run
+
+    def flaky(self):
+        if int(self.world.index) == 3:
+            raise RuntimeError("boom")
+        return original(self)
+
+    monkeypatch.setattr(NegotiationModel, "run", flaky)
+    result = runner.run(flagship, n=10, seed=1, out_dir=tmp_path / "r")
+    df = pd.read_parquet(tmp_path / "r" / "runs.parquet")
+    assert result.failures == 1 and len(df) == 10
+    assert df.loc[3, "status"] == "error" and "boom" in df.loc[3, "error"]
+    assert df["error"].isna().sum() == 9
+
+
+def cli(*args, cwd=ROOT):
+    return subprocess.run([sys.executable, "-m", "sim", *args], cwd=cwd, capture_output=True, text=True)
+
+
+def test_cli_run_and_plot(tmp_path):
+    out = tmp_path / "run"
+    r = cli("run", "scenarios/us_korea_from_july.toml", "--runs", "300", "--seed", "7", "--out", str(out), "--quiet")
+    assert r.returncode == 0, r.stderr
+    assert "P(agreement in principle by 2025-10-29) = " in r.stdout.splitlines()[0]
+    for name in ("runs.parquet", "summary.json", "manifest.json", "milestones.png", "closing_day.png",
+                 "terms.png", "utility_plane.png"):
+        assert (out / name).is_file(), name
+    (out / "terms.png").unlink()
+    r = cli("plot", str(out))
+    assert r.returncode == 0, r.stderr and (out / "terms.png").is_file()
+
+
+def test_cli_trace(tmp_path):
+    r = cli("trace", "scenarios/us_korea_from_july.toml", "--seed", "7", "--replication", "42", "--out", str(tmp_path))
+    assert r.returncode == 0, r.stderr
+    assert "Jul 30 framework" in r.stdout and "offers" in r.stdout
+    assert (tmp_path / "dance.png").is_file() and (tmp_path / "narrative.txt").is_file()
+
+
+@pytest.mark.parametrize("body, field", [
+    ("[scenario]\nname = 'x'\n", "issues"),
+    ('extends = "us_korea_2025.toml"\n[parties.us]\nreservation = 1.5\n', "parties.us.reservation"),
+])
+def test_cli_bad_scenario_exits_2_and_writes_nothing(tmp_path, body, field):
+    bad = ROOT / "scenarios" / "_bad_test.toml"
+    bad.write_text(body)
+    try:
+        out = tmp_path / "never"
+        r = cli("run", str(bad), "--runs", "10", "--out", str(out))
+    finally:
+        bad.unlink()
+    assert r.returncode == 2
+    assert f"_bad_test.toml: {field}:" in r.stderr
+    assert "Traceback" not in r.stderr
+    assert not out.exists()
+
+
+def test_cli_refuses_a_non_empty_out(tmp_path):
+    (tmp_path / "keep.txt").write_text("x")
+    r = cli("run", "scenarios/us_korea_2025.toml", "--runs", "5", "--out", str(tmp_path))
+    assert r.returncode == 2 and "not empty" in r.stderr
+    assert [p.name for p in tmp_path.iterdir()] == ["keep.txt"]

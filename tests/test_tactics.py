@@ -1,0 +1,53 @@
+import math
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from sim.negotiation import tactics
+
+TD, TFT, HL = tactics.TIME_DEPENDENT, tactics.TIT_FOR_TAT, tactics.HARDLINER
+
+
+@pytest.mark.parametrize("t, kappa, beta, expected", [
+    (0.0, 0.0, 0.5, 0.0), (1.0, 0.0, 0.5, 1.0), (0.5, 0.0, 1.0, 0.5),
+    (0.5, 0.0, 0.5, 0.25), (0.5, 0.0, 2.0, math.sqrt(0.5)), (0.5, 0.1, 2.0, 0.1 + 0.9 * math.sqrt(0.5)),
+])
+def test_faratin_polynomial(t, kappa, beta, expected):
+    assert tactics.alpha_polynomial(t, kappa, beta) == pytest.approx(expected, abs=1e-12)
+
+
+def test_faratin_exponential():
+    assert tactics.alpha_exponential(0.0, 0.1, 1.0) == pytest.approx(0.1)
+    assert tactics.alpha_exponential(1.0, 0.1, 1.0) == pytest.approx(1.0)
+    assert tactics.alpha_exponential(0.5, 0.1, 2.0) == pytest.approx(math.exp(0.25 * math.log(0.1)))
+
+
+def test_boulware_concedes_less_early_than_conceder():
+    assert tactics.alpha_polynomial(0.5, 0, 0.2) < tactics.alpha_polynomial(0.5, 0, 1) < tactics.alpha_polynomial(0.5, 0, 5)
+
+
+@given(st.floats(0.05, 5), st.floats(0, 0.9), st.integers(0, 1), st.floats(0, 1), st.lists(st.floats(0, 1.5), min_size=2, max_size=30))
+def test_time_dependent_aspiration_never_rises(beta, kappa, family, reservation, times):
+    if family == tactics.EXPONENTIAL and kappa == 0:
+        kappa = 0.01
+    prev = math.inf
+    for t in sorted(times):
+        a = tactics.aspiration(TD, t, kappa, beta, family, 1.0, reservation, math.nan, math.nan, 1.0, 0.0)
+        assert a <= prev + 1e-12
+        assert min(reservation, 1.0) - 1e-12 <= a <= 1.0 + 1e-12
+        prev = a
+    # at the deadline the side stands at its reservation value
+    assert tactics.aspiration(TD, 1.0, kappa, beta, family, 1.0, reservation, math.nan, math.nan, 1, 0) == pytest.approx(reservation)
+
+
+def test_hardliner_and_tit_for_tat():
+    assert tactics.aspiration(HL, 0.9, 0.0, 1.0, 0, 0.8, 0.2, 0.8, 0.3, 1.0, 0.0) == pytest.approx(0.8)
+    first = tactics.aspiration(TFT, 0.0, 0.0, 1.0, 0, 0.8, 0.2, math.nan, math.nan, 1.0, 0.0)
+    assert first == pytest.approx(0.8)
+    # mirrors the opponent's move (in own utility), times reciprocity, plus the minimum step
+    nxt = tactics.aspiration(TFT, 0.1, 0.0, 1.0, 0, 0.8, 0.2, 0.8, 0.1, 0.5, 0.1)
+    assert nxt == pytest.approx(0.8 - 0.05 - 0.1 * 0.6)
+    # a hardening opponent (negative move) earns no concession, and the floor holds
+    assert tactics.aspiration(TFT, 0.1, 0.0, 1.0, 0, 0.8, 0.2, 0.5, -0.2, 1.0, 0.0) == pytest.approx(0.5)
+    assert tactics.aspiration(TFT, 0.1, 0.0, 1.0, 0, 0.8, 0.2, 0.25, 0.5, 1.0, 0.0) == pytest.approx(0.2)
