@@ -59,6 +59,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     runner.run_replication(scenario, args.seed, 0)  # compiles (or loads) the decision functions once, up front
     from tqdm import tqdm
 
+    tqdm.monitor_interval = 0  # no monitor thread: lets the runner fork its workers
+
     with tqdm(total=args.runs, unit="rep", desc=scenario.name, disable=args.quiet or None) as bar:
         result = runner.run(scenario, n=args.runs, seed=args.seed, out_dir=out_dir, workers=args.workers,
                             chunk_size=args.chunk_size, engine=args.engine, progress=bar.update)

@@ -99,21 +99,42 @@ class Worlds:
 
     def row(self, j: int) -> Worlds:
         """Replication ``j`` of this chunk as a world without the leading axis."""
-        return _take(self, j)
+        return _take(_as_lists(self), j)
+
+    def rows(self) -> list[Worlds]:
+        """Every replication of this chunk as a world without the leading axis."""
+        lists = _as_lists(self)
+        return [_take(lists, j) for j in range(len(self))]
+
+
+def _as_lists(obj):
+    # per-replication scalars become lists of plain Python numbers, once per chunk:
+    # compiled functions dispatch fastest on them
+    if isinstance(obj, np.ndarray):
+        return obj.tolist() if obj.ndim == 1 else obj
+    if isinstance(obj, dict):
+        return {k: _as_lists(v) for k, v in obj.items()}
+    if isinstance(obj, tuple):
+        return tuple(_as_lists(o) for o in obj)
+    if dataclasses.is_dataclass(obj):
+        return {"__class__": type(obj), **{f.name: _as_lists(getattr(obj, f.name)) for f in _FIELDS[type(obj)]}}
+    return obj
 
 
 def _take(obj, j):
-    if isinstance(obj, np.ndarray):
+    if isinstance(obj, list | np.ndarray):
         return obj[j]
-    if isinstance(obj, dict):
-        return {k: v[j] for k, v in obj.items()}
     if isinstance(obj, tuple):
         return tuple(_take(o, j) for o in obj)
-    if dataclasses.is_dataclass(obj):
-        return dataclasses.replace(
-            obj, **{f.name: _take(getattr(obj, f.name), j) for f in dataclasses.fields(obj) if f.name != "seed"}
-        )
+    if isinstance(obj, dict):
+        if "__class__" in obj:
+            cls = obj["__class__"]
+            return cls(**{k: (v if k == "seed" else _take(v, j)) for k, v in obj.items() if k != "__class__"})
+        return {k: _take(v, j) for k, v in obj.items()}
     return obj
+
+
+_FIELDS = {cls: dataclasses.fields(cls) for cls in (PartyWorld, Worlds)}
 
 
 class _Sampler:

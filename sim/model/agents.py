@@ -7,13 +7,12 @@ functions of :mod:`sim.negotiation` for every decision.
 
 from __future__ import annotations
 
-import dataclasses
 from typing import TYPE_CHECKING, NamedTuple
 
 import mesa
 import numpy as np
 
-from sim.negotiation import acceptance, calendar, offers, tactics, utility
+from sim.negotiation import acceptance, calendar, offers, utility
 
 if TYPE_CHECKING:
     from sim.model.model import NegotiationModel
@@ -37,6 +36,7 @@ class TeamAgent(mesa.Agent):
         index: 0 or 1, the side's place in the scenario.
         key, label: The side's identifier and display name.
         params: Its parameters in this replication (a row of :class:`PartyWorld`).
+        plan: Its concession plan for the current limits.
         effective: Its stance at the current meeting (after events).
         t: Normalised time toward its own deadline at the current meeting.
         aspiration: Target utility at the current meeting (NaN before the first).
@@ -48,15 +48,11 @@ class TeamAgent(mesa.Agent):
 
     def __init__(self, model: NegotiationModel, index: int, key: str, label: str, params: PartyWorld) -> None:
         super().__init__(model)
-        # plain Python scalars: the compiled functions dispatch fastest on them
-        self.params = dataclasses.replace(params, **{
-            f.name: getattr(params, f.name).item()
-            for f in dataclasses.fields(params) if np.ndim(getattr(params, f.name)) == 0
-        })
-        self.index, self.key, self.label = index, key, label
+        self.index, self.key, self.label, self.params = index, key, label, params
         self.aspiration = np.nan
         self.received: list[float] = []
         self.effective: Effective | None = None
+        self.plan: offers.ConcessionPlan | None = None
         self.offer = np.empty(0)
         self.offer_utility = np.nan
         self.t = 0.0
@@ -69,8 +65,8 @@ class TeamAgent(mesa.Agent):
         p = self.params
         return utility.utility(x, p.weights, p.best, p.worst)
 
-    def update(self, day: int, active_events: np.ndarray) -> None:
-        """Apply the events in force on ``day`` and advance the side's clock."""
+    def apply_events(self, active_events: np.ndarray) -> None:
+        """Set the side's stance from the events in force (called when they change)."""
         p, m = self.params, self.model
         key = active_events.tobytes()
         if key not in self._effects:
@@ -81,24 +77,25 @@ class TeamAgent(mesa.Agent):
             floor = utility.acceptance_floor(r, p.win_set, p.anticipates_ratification)
             self._effects[key] = Effective(r, beta, lo, hi, floor)
         self.effective = self._effects[key]
-        self.t = tactics.tactic_time(float(day), p.deadline)
 
-    def prepare_offer(self, opponent: TeamAgent) -> None:
-        """Set this meeting's aspiration and the offer that meets it."""
+    def replan(self, opponent: TeamAgent) -> None:
+        """Recompute the concession plan for the current limits of both sides."""
         p, o, eff, opp = self.params, opponent.params, self.effective, opponent.effective
         key = eff.lo.tobytes() + eff.hi.tobytes() + opp.lo.tobytes() + opp.hi.tobytes()
         if key not in self._plans:
             lo, hi = offers.offer_region(eff.lo, eff.hi, opp.lo, opp.hi, p.knows_opponent_limits)
             self._plans[key] = offers.ConcessionPlan(*offers.concession_plan(
                 p.weights, p.best, p.worst, p.believed_weights, o.best, o.worst, lo, hi))
-        plan = self._plans[key]
+        self.plan = self._plans[key]
+
+    def prepare_offer(self, day: int) -> None:
+        """Set this meeting's time, aspiration and the offer that meets it."""
+        p, eff = self.params, self.effective
         move = self.received[-1] - self.received[-2] if len(self.received) >= 2 else np.nan
-        self.aspiration = tactics.aspiration(
-            p.tactic, self.t, p.kappa, eff.beta, p.family, plan.u_max, eff.floor,
-            self.aspiration, move, p.reciprocity, p.min_step,
+        self.t, self.aspiration, self.offer, self.offer_utility = offers.make_offer(
+            float(day), p.deadline, p.tactic, p.kappa, eff.beta, p.family, p.reciprocity, p.min_step,
+            eff.floor, self.aspiration, move, *self.plan, self.model.integer, p.weights, p.best, p.worst,
         )
-        self.offer = offers.offer_for_target(*plan, self.aspiration, self.model.integer)
-        self.offer_utility = self.value(self.offer)
 
     def feasible(self, x: np.ndarray) -> bool:
         """Whether ``x`` respects this side's hard limits today."""
@@ -106,13 +103,13 @@ class TeamAgent(mesa.Agent):
 
     def receive(self, x: np.ndarray) -> bool:
         """Take note of the opponent's offer ``x`` and decide whether to accept it."""
-        p = self.params
-        u = self.value(x)
-        self.received.append(u)
-        return acceptance.accepts(
-            p.rule, u, self.offer_utility, self.effective.floor, self.feasible(x),
+        p, eff = self.params, self.effective
+        u, accept = acceptance.evaluate_offer(
+            x, p.weights, p.best, p.worst, eff.lo, eff.hi, p.rule, self.offer_utility, eff.floor,
             p.accept_alpha, p.accept_beta, p.accept_level,
         )
+        self.received.append(u)
+        return accept
 
     def walks_away(self) -> bool:
         """Whether the side leaves the table before this meeting's exchange."""

@@ -56,6 +56,7 @@ class NegotiationModel(mesa.Model):
         ]
         self.meeting_days = np.flatnonzero(world.meetings)
         self.event_day = world.event_day.astype(float)
+        self._active: bytes | None = None  # events in force at the last meeting
         self.day = -1
         self.rounds = 0
         self.agreement: np.ndarray | None = None
@@ -72,10 +73,16 @@ class NegotiationModel(mesa.Model):
         day = int(self.meeting_days[self.rounds])
         self.day, self.rounds = day, self.rounds + 1
         kind = int(self.world.meetings[day])
+        active = calendar.event_active(float(day), self.event_day, self.world.event_duration)
+        key = active.tobytes()
+        if key != self._active:
+            self._active = key
+            for team in self.teams:
+                team.apply_events(active)
+            self.teams[0].replan(self.teams[1])
+            self.teams[1].replan(self.teams[0])
         for team in self.teams:
-            team.update(day, calendar.event_active(float(day), self.event_day, self.world.event_duration))
-        for team, other in ((self.teams[0], self.teams[1]), (self.teams[1], self.teams[0])):
-            team.prepare_offer(other)
+            team.prepare_offer(day)
         if self.trace:
             self._log_meeting(day, kind)
 
@@ -88,11 +95,13 @@ class NegotiationModel(mesa.Model):
 
         first = self.spec.first_mover if self.spec.first_mover >= 0 else (self.rounds - 1) % 2
         opener, responder = self.teams[first], self.teams[1 - first]
-        self._log_offer(day, opener)
+        if self.trace:
+            self._log_offer(day, opener)
         if responder.receive(opener.offer):
             self._close(day, opener.offer, responder.key)
         else:
-            self._log_offer(day, responder)
+            if self.trace:
+                self._log_offer(day, responder)
             if opener.receive(responder.offer):
                 self._close(day, responder.offer, opener.key)
             elif kind == SUMMIT:

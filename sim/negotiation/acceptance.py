@@ -11,8 +11,11 @@ no rule accepts an agreement worse than no deal, or one the side cannot carry ou
 
 from __future__ import annotations
 
+import numpy as np
+
 from sim.negotiation import kernel
 from sim.negotiation.agenda import EPS
+from sim.negotiation.utility import utility, within_limits
 
 AC_NEXT, AC_CONST = 0, 1
 #: Acceptance rule names accepted in scenario files.
@@ -46,6 +49,27 @@ def accepts(
     if rule == AC_CONST:
         return u_offer >= level - EPS
     return scale * u_offer + shift >= u_own_next - EPS
+
+
+@kernel
+def evaluate_offer(
+    x: np.ndarray,
+    weights: np.ndarray,
+    best: np.ndarray,
+    worst: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    rule: int,
+    u_own_next: float,
+    floor: float,
+    scale: float,
+    shift: float,
+    level: float,
+) -> tuple[float, bool]:
+    """A side's reading of an offer: its own utility of it, and whether it accepts
+    (:func:`accepts` with the side's true utility and hard limits)."""
+    u = utility(x, weights, best, worst)
+    return u, accepts(rule, u, u_own_next, floor, within_limits(x, lo, hi), scale, shift, level)
 
 
 @kernel

@@ -21,6 +21,7 @@ import numpy as np
 
 from sim.negotiation import kernel
 from sim.negotiation.agenda import round_toward
+from sim.negotiation.tactics import aspiration, tactic_time
 from sim.negotiation.utility import issue_value, utility
 
 
@@ -153,3 +154,42 @@ def offer_region(
     if knows_opponent_limits and np.all(lo <= hi):
         return lo, hi
     return own_lo.copy(), own_hi.copy()
+
+
+@kernel
+def make_offer(
+    day: float,
+    deadline: float,
+    tactic: int,
+    kappa: float,
+    beta: float,
+    family: int,
+    reciprocity: float,
+    min_step: float,
+    floor: float,
+    previous: float,
+    opponent_move: float,
+    start: np.ndarray,
+    end: np.ndarray,
+    loss: np.ndarray,
+    gain: np.ndarray,
+    before: np.ndarray,
+    u_max: float,
+    integer: np.ndarray,
+    weights: np.ndarray,
+    best: np.ndarray,
+    worst: np.ndarray,
+) -> tuple[float, float, np.ndarray, float]:
+    """A side's move at a meeting: its time, aspiration, offer and the offer's own utility.
+
+    Composes :func:`~sim.negotiation.tactics.tactic_time`,
+    :func:`~sim.negotiation.tactics.aspiration` and :func:`offer_for_target` so an engine
+    makes one call per side per meeting.
+
+    Returns:
+        ``(t, aspiration, offer, utility of the offer)``.
+    """
+    t = tactic_time(day, deadline)
+    target = aspiration(tactic, t, kappa, beta, family, u_max, floor, previous, opponent_move, reciprocity, min_step)
+    x = offer_for_target(start, end, loss, gain, before, u_max, target, integer)
+    return t, target, x, utility(x, weights, best, worst)
