@@ -1,22 +1,24 @@
 """Per-replication records: one tidy row per replication, with a fixed schema.
 
-The schema depends only on the scenario (its issues, sides, events and uncertain
-parameters), so every chunk of a run writes the same columns and types, and an
-empty or all-failed chunk is still a valid table.
+Both engines produce :class:`~sim.batch.Outcomes` (arrays over a chunk's
+replications); :func:`table` turns them, with the chunk's worlds, into an Arrow
+table column by column. The schema depends only on the scenario (its issues,
+sides, events and uncertain parameters), so every chunk of a run writes the same
+columns and types, and an empty or all-failed chunk is still a valid table.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import datetime as dt
 
 import numpy as np
 import pyarrow as pa
 
-from sim.negotiation.calendar import NOT_REACHED
+from sim.batch import SUMMIT_CLOSE, Outcomes
 from sim.scenario import MILESTONES, Scenario
 from sim.world import Worlds
 
-DAY_KEYS = {"agreement": "agreement_day", "signed": "signed_day", "ratified": "ratified_day"}
+_EPOCH = dt.date(1970, 1, 1)
 
 
 def schema(scenario: Scenario) -> pa.Schema:
@@ -36,55 +38,75 @@ def schema(scenario: Scenario) -> pa.Schema:
     return pa.schema(fields)
 
 
-def _status(out: dict[str, Any]) -> tuple[str, str | None]:
-    if out["agreement_day"] == NOT_REACHED:
-        return ("walk_away", "walk_away") if out["walked_away"] else ("no_agreement", "deadline")
-    if out["ratification_failed"]:
-        return "ratification_failed", "ratification_failed"
-    if out["ratified_day"] != NOT_REACHED:
-        return "ratified", None
-    return ("signed", None) if out["signed_day"] != NOT_REACHED else ("agreed", None)
+def _status(out: Outcomes) -> tuple[np.ndarray, np.ndarray]:
+    agreed = out.agreement_day >= 0
+    status = np.select(
+        [~agreed & (out.walked_away >= 0), ~agreed, out.ratification_failed, out.ratified_day >= 0,
+         out.signed_day >= 0],
+        ["walk_away", "no_agreement", "ratification_failed", "ratified", "signed"], "agreed").astype(object)
+    reason = np.select([~agreed & (out.walked_away >= 0), ~agreed, out.ratification_failed],
+                       ["walk_away", "deadline", "ratification_failed"], "").astype(object)
+    reason[reason == ""] = None
+    return status, reason
 
 
-def record(scenario: Scenario, world: Worlds, out: dict[str, Any] | None, error: str | None = None) -> dict[str, Any]:
-    """Flatten one replication's outcome into a row of :func:`schema`.
+def _fired_names(fired: np.ndarray, names: list[str]) -> np.ndarray:
+    """``;``-joined names of the fired events per row (patterns looked up, not joined per row)."""
+    if not names:
+        return np.full(len(fired), "", dtype=object)
+    codes = fired.astype(np.int64) @ (1 << np.arange(len(names), dtype=np.int64))
+    uniq, inverse = np.unique(codes, return_inverse=True)
+    labels = np.array([";".join(n for k, n in enumerate(names) if c >> k & 1) for c in uniq], dtype=object)
+    return labels[inverse]
+
+
+def table(scenario: Scenario, worlds: Worlds, out: Outcomes, errors: list[str | None] | None = None) -> pa.Table:
+    """The chunk's rows of ``runs.parquet``.
 
     Args:
         scenario: The scenario.
-        world: The replication's world (a row of :class:`Worlds`).
-        out: The engine's outcome, or None if the replication raised.
-        error: The error message when it raised.
+        worlds: The chunk's worlds.
+        out: The engine's outcomes for those worlds.
+        errors: Per replication, the error of a replication that raised (its
+            outcome columns are then null), else None.
     """
-    row: dict[str, Any] = {"replication": int(world.index), "seed": int(world.seed)}
-    row.update({f"param.{p.path}": float(world.sampled[p.path]) for p in scenario.uncertain})
-    if out is None:
-        row.update(status="error", error=error or "unknown error")
-        return row
-    row["status"], row["no_deal_reason"] = _status(out)
-    for m, key in DAY_KEYS.items():
-        day = int(out[key])
-        reached = day != NOT_REACHED
-        row[m] = reached
-        row[f"{m}_day"] = day if reached else None
-        row[f"{m}_date"] = scenario.date_of(day) if reached else None
-        row[f"{m}_before_summit"] = reached and day <= scenario.summit_day
-    row["ratification_failed"] = bool(out["ratification_failed"])
-    row["closed_by"], row["walked_away"] = out["closed_by"], out["walked_away"]
-    for issue, v in zip(scenario.issues, out["terms"], strict=False):
-        row[f"term.{issue.key}"] = None if np.isnan(v) else float(v)
-    for party, u in zip(scenario.parties, out["utilities"], strict=False):
-        row[f"utility.{party.key}"] = None if np.isnan(u) else float(u)
-    for k in ("pareto_distance", "nash_distance"):
-        row[k] = None if np.isnan(out[k]) else float(out[k])
-    row["rounds"] = int(out["rounds"])
-    row["events"] = ";".join(out["events"])
-    row.update({f"event.{e.name}": e.name in out["events"] for e in scenario.events})
-    row["error"] = None
-    return row
+    n = len(worlds)
+    err = np.array([e is not None for e in errors], dtype=bool) if errors else np.zeros(n, dtype=bool)
+    cols: dict[str, pa.Array] = {
+        "replication": pa.array(worlds.index, pa.int64()),
+        "seed": pa.array(np.full(n, worlds.seed), pa.int64()),
+    }
+    for p in scenario.uncertain:
+        cols[f"param.{p.path}"] = pa.array(worlds.sampled[p.path], pa.float64())
+    status, reason = _status(out)
+    status[err] = "error"
+    reason[err] = None
+    cols["status"], cols["no_deal_reason"] = pa.array(status, pa.string()), pa.array(reason, pa.string())
+    start = (scenario.start - _EPOCH).days
+    for m, days in zip(MILESTONES, (out.agreement_day, out.signed_day, out.ratified_day), strict=True):
+        reached = days >= 0
+        cols[m] = pa.array(reached, pa.bool_(), mask=err)
+        cols[f"{m}_date"] = pa.array((start + days).astype(np.int32), pa.date32(), mask=~reached | err)
+        cols[f"{m}_day"] = pa.array(days.astype(np.int32), pa.int32(), mask=~reached | err)
+        cols[f"{m}_before_summit"] = pa.array(reached & (days <= scenario.summit_day), pa.bool_(), mask=err)
+    cols["ratification_failed"] = pa.array(out.ratification_failed, pa.bool_(), mask=err)
+    names = np.array([None, scenario.parties[0].key, scenario.parties[1].key, "summit"], dtype=object)
+    assert SUMMIT_CLOSE == 2  # the lookup above: code + 1
+    cols["closed_by"] = pa.array(names[out.closed_by + 1], pa.string())
+    cols["walked_away"] = pa.array(names[out.walked_away + 1], pa.string())
 
+    def floats(x: np.ndarray) -> pa.Array:
+        return pa.array(x, pa.float64(), mask=np.isnan(x) | err)
 
-def to_table(scenario: Scenario, rows: list[dict[str, Any]]) -> pa.Table:
-    """Rows of :func:`record` as an Arrow table with the scenario's schema."""
-    sch = schema(scenario)
-    return pa.Table.from_pydict({f.name: [r.get(f.name) for r in rows] for f in sch}, schema=sch)
-
+    for k, issue in enumerate(scenario.issues):
+        cols[f"term.{issue.key}"] = floats(out.terms[:, k])
+    for k, party in enumerate(scenario.parties):
+        cols[f"utility.{party.key}"] = floats(out.utilities[:, k])
+    cols["pareto_distance"], cols["nash_distance"] = floats(out.pareto_distance), floats(out.nash_distance)
+    cols["rounds"] = pa.array(out.rounds.astype(np.int32), pa.int32(), mask=err)
+    fired = (worlds.event_day >= 0) & (worlds.event_day <= out.end_day[:, None])
+    cols["events"] = pa.array(_fired_names(fired, [e.name for e in scenario.events]), pa.string(), mask=err)
+    for k, e in enumerate(scenario.events):
+        cols[f"event.{e.name}"] = pa.array(fired[:, k], pa.bool_(), mask=err)
+    cols["error"] = pa.array(errors if errors else [None] * n, pa.string())
+    return pa.table(cols, schema=schema(scenario))

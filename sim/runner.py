@@ -12,6 +12,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import datetime as dt
 import hashlib
+import itertools
 import json
 import multiprocessing as mp
 import os
@@ -22,6 +23,7 @@ import threading
 import time
 import traceback
 import warnings
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from importlib import metadata
@@ -31,38 +33,56 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from sim import records
+from sim import batch, records
+from sim.batch import Outcomes
 from sim.model import NegotiationModel
 from sim.scenario import Scenario
-from sim.world import sample_worlds
+from sim.world import Worlds, sample_worlds
 
-ENGINES = ("mesa",)
-DEFAULT_CHUNK = 250
+ENGINES = ("batch", "mesa")
+#: Replications per chunk by engine: the Mesa engine reports progress often; the batch
+#: engine amortises per-chunk costs. Results do not depend on the chunk size.
+DEFAULT_CHUNK = {"batch": 10_000, "mesa": 250}
 
 
-def run_replication(scenario: Scenario, seed: int, index: int) -> dict[str, Any]:
-    """Run replication ``index`` of a run with ``seed`` and return its record.
+def run_replication(scenario: Scenario, seed: int, index: int, engine: str = "mesa") -> dict[str, Any]:
+    """Run replication ``index`` of a run with ``seed`` and return its record (a dict).
 
     The model as a plain function, for tools that drive it one replication at a
     time (EMA Workbench, notebooks). Same result as inside any ``sim run``.
     """
-    world = sample_worlds(scenario, seed, index, 1).row(0)
-    return records.record(scenario, world, NegotiationModel(scenario, world).run())
+    return run_chunk(scenario, seed, index, 1, engine).to_pylist()[0]
 
 
-def run_chunk(scenario: Scenario, seed: int, first: int, n: int, engine: str = "mesa") -> pa.Table:
-    """Replications ``first .. first+n-1`` as an Arrow table; a replication that
-    raises is recorded with its error instead of stopping the chunk."""
-    if engine not in ENGINES:
-        raise ValueError(f"unknown engine {engine!r}")
-    rows = []
-    for world in sample_worlds(scenario, seed, first, n).rows():
+def _mesa_outcomes(scenario: Scenario, worlds: Worlds) -> tuple[Outcomes, list[str | None]]:
+    outcomes, errors = [], []
+    for world in worlds.rows():
         try:
-            rows.append(records.record(scenario, world, NegotiationModel(scenario, world).run()))
+            outcomes.append(NegotiationModel(scenario, world).run())
+            errors.append(None)
         except Exception as exc:  # noqa: BLE001 — recorded, the run goes on
-            detail = "".join(traceback.format_exception_only(exc)).strip()
-            rows.append(records.record(scenario, world, None, detail))
-    return records.to_table(scenario, rows)
+            outcomes.append(None)
+            errors.append("".join(traceback.format_exception_only(exc)).strip())
+    return batch.stack(outcomes, len(scenario.issues)), errors
+
+
+def run_chunk(scenario: Scenario, seed: int, first: int, n: int, engine: str = "batch") -> pa.Table:
+    """Replications ``first .. first+n-1`` as an Arrow table.
+
+    A replication that raises is recorded with its error instead of stopping the
+    chunk: should the batch engine raise, the chunk is replayed replication by
+    replication with the Mesa engine, which gives the same outcomes and isolates
+    the failing ones.
+    """
+    if engine not in ENGINES:
+        raise ValueError(f"unknown engine {engine!r}; expected one of {', '.join(ENGINES)}")
+    worlds = sample_worlds(scenario, seed, first, n)
+    if engine == "batch":
+        try:
+            return records.table(scenario, worlds, batch.run_worlds(scenario, worlds))
+        except Exception:  # noqa: BLE001 — replayed below, errors recorded per replication
+            pass
+    return records.table(scenario, worlds, *_mesa_outcomes(scenario, worlds))
 
 
 def chunks(n: int, size: int) -> list[tuple[int, int]]:
@@ -85,12 +105,19 @@ def iter_chunks(
     # pool, which is fork-safe (it shuts down and restarts through pthread_atfork).
     fork_ok = "fork" in mp.get_all_start_methods() and threading.active_count() == 1
     ctx = mp.get_context("fork" if fork_ok else "spawn")
+    window = 2 * workers  # chunks in flight: memory stays flat however long the run
     with cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool, warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*use of fork\\(\\) may lead to deadlocks", category=DeprecationWarning)
-        pending = [pool.submit(run_chunk, scenario, seed, first, count, engine) for first, count in plan]
+        pending: deque[cf.Future] = deque()
+        todo = iter(plan)
         try:
-            for fut in pending:
-                yield fut.result()
+            for first, count in itertools.islice(todo, window):
+                pending.append(pool.submit(run_chunk, scenario, seed, first, count, engine))
+            while pending:
+                table = pending.popleft().result()
+                for first, count in itertools.islice(todo, 1):
+                    pending.append(pool.submit(run_chunk, scenario, seed, first, count, engine))
+                yield table
         finally:
             for fut in pending:
                 fut.cancel()
@@ -155,8 +182,8 @@ def run(
     seed: int,
     out_dir: Path,
     workers: int = 1,
-    chunk_size: int = DEFAULT_CHUNK,
-    engine: str = "mesa",
+    chunk_size: int | None = None,
+    engine: str = "batch",
     progress: Callable[[int], None] | None = None,
     command: list[str] | None = None,
 ) -> RunResult:
@@ -165,6 +192,7 @@ def run(
     Ctrl-C stops the run cleanly: the chunks finished so far are kept, and the
     manifest says the run was interrupted.
     """
+    chunk_size = chunk_size or DEFAULT_CHUNK[engine]
     out_dir.mkdir(parents=True, exist_ok=False)
     started = dt.datetime.now(dt.UTC)
     t0 = time.perf_counter()

@@ -12,15 +12,16 @@ from tests.conftest import ROOT
 
 
 def test_run_replication_matches_a_chunk(flagship):
-    table = runner.run_chunk(flagship, 9, 10, 5).to_pylist()
-    assert runner.run_replication(flagship, 9, 12) == table[2]
+    table = runner.run_chunk(flagship, 9, 10, 5).to_pylist()  # batch engine
+    assert runner.run_replication(flagship, 9, 12) == table[2]  # Mesa engine
 
 
 def test_same_seed_same_file_any_workers(flagship, tmp_path):
     a = runner.run(flagship, n=120, seed=4, out_dir=tmp_path / "a", workers=1, chunk_size=50)
     b = runner.run(flagship, n=120, seed=4, out_dir=tmp_path / "b", workers=2, chunk_size=25)
+    m = runner.run(flagship, n=120, seed=4, out_dir=tmp_path / "m", workers=2, chunk_size=40, engine="mesa")
     ta, tb = pq.read_table(a.out_dir / "runs.parquet"), pq.read_table(b.out_dir / "runs.parquet")
-    assert ta.equals(tb)
+    assert ta.equals(tb) and ta.equals(pq.read_table(m.out_dir / "runs.parquet"))
     assert ta.num_rows == 120 and ta.column("replication").to_pylist() == list(range(120))
     c = runner.run(flagship, n=120, seed=5, out_dir=tmp_path / "c", chunk_size=50)
     assert not pq.read_table(c.out_dir / "runs.parquet").equals(ta)
@@ -38,12 +39,18 @@ def test_a_failing_replication_is_recorded_and_the_run_goes_on(flagship, tmp_pat
             raise RuntimeError("boom")
         return original(self)
 
+    def broken(*args):
+        raise FloatingPointError("batch engine failed")
+
     monkeypatch.setattr(NegotiationModel, "run", flaky)
-    result = runner.run(flagship, n=10, seed=1, out_dir=tmp_path / "r")
-    df = pd.read_parquet(tmp_path / "r" / "runs.parquet")
-    assert result.failures == 1 and len(df) == 10
-    assert df.loc[3, "status"] == "error" and "boom" in df.loc[3, "error"]
-    assert df["error"].isna().sum() == 9
+    monkeypatch.setattr(runner.batch, "run_worlds", broken)  # the batch engine falls back to Mesa per replication
+    for engine in runner.ENGINES:
+        result = runner.run(flagship, n=10, seed=1, out_dir=tmp_path / engine, engine=engine)
+        df = pd.read_parquet(tmp_path / engine / "runs.parquet")
+        assert result.failures == 1 and len(df) == 10
+        assert df.loc[3, "status"] == "error" and "boom" in df.loc[3, "error"]
+        assert df["error"].isna().sum() == 9
+        assert df.loc[3, ["agreement", "rounds"]].isna().all() and df.loc[4, "agreement"] in (True, False)
 
 
 def cli(*args, cwd=ROOT):

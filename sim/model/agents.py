@@ -92,9 +92,11 @@ class TeamAgent(mesa.Agent):
         """Set this meeting's time, aspiration and the offer that meets it."""
         p, eff = self.params, self.effective
         move = self.received[-1] - self.received[-2] if len(self.received) >= 2 else np.nan
-        self.t, self.aspiration, self.offer, self.offer_utility = offers.make_offer(
+        self.offer = np.empty(len(p.weights))  # a new array: earlier offers stay in the history
+        self.t, self.aspiration, self.offer_utility = offers.make_offer(
             float(day), p.deadline, p.tactic, p.kappa, eff.beta, p.family, p.reciprocity, p.min_step,
             eff.floor, self.aspiration, move, *self.plan, self.model.integer, p.weights, p.best, p.worst,
+            self.offer,
         )
 
     def feasible(self, x: np.ndarray) -> bool:

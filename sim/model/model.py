@@ -56,7 +56,7 @@ class NegotiationModel(mesa.Model):
         ]
         self.meeting_days = np.flatnonzero(world.meetings)
         self.event_day = world.event_day.astype(float)
-        self._active: bytes | None = None  # events in force at the last meeting
+        self._active = np.zeros(len(scenario.events), dtype=bool)  # events in force at the last meeting
         self.day = -1
         self.rounds = 0
         self.agreement: np.ndarray | None = None
@@ -73,12 +73,10 @@ class NegotiationModel(mesa.Model):
         day = int(self.meeting_days[self.rounds])
         self.day, self.rounds = day, self.rounds + 1
         kind = int(self.world.meetings[day])
-        active = calendar.event_active(float(day), self.event_day, self.world.event_duration)
-        key = active.tobytes()
-        if key != self._active:
-            self._active = key
+        changed = calendar.update_active(float(day), self.event_day, self.world.event_duration, self._active)
+        if changed or self.rounds == 1:
             for team in self.teams:
-                team.apply_events(active)
+                team.apply_events(self._active)
             self.teams[0].replan(self.teams[1])
             self.teams[1].replan(self.teams[0])
         for team in self.teams:
@@ -144,34 +142,33 @@ class NegotiationModel(mesa.Model):
         a, b = self.teams
         n_issues = len(sc.issues)
         end_day = self.day if self.agreement is not None or self.walked_away else sc.horizon_day
-        fired = [e.name for e, d in zip(sc.events, w.event_day, strict=False) if 0 <= d <= end_day]
+        fired = [e.name for e, d in zip(sc.events, w.event_day, strict=True) if 0 <= d <= end_day]
+        sides = {p.key: k for k, p in enumerate(sc.parties)} | {"summit": 2}
         result: dict[str, Any] = {
             "agreement_day": self.agreement_day, "signed_day": calendar.NOT_REACHED,
             "ratified_day": calendar.NOT_REACHED, "ratification_failed": False,
             "closed_by": self.closed_by, "walked_away": self.walked_away,
             "terms": np.full(n_issues, np.nan), "utilities": np.full(2, np.nan),
             "pareto_distance": np.nan, "nash_distance": np.nan,
-            "rounds": self.rounds, "events": fired,
+            "rounds": self.rounds, "events": fired, "end_day": end_day,
+            "closed_by_code": sides.get(self.closed_by, -1), "walked_away_code": sides.get(self.walked_away, -1),
         }
         if self.agreement is None:
             return result
-        u = np.array([a.value(self.agreement), b.value(self.agreement)])
-        pa, pb = a.params, b.params
+        pa, pb, ea, eb = a.params, b.params, a.effective, b.effective
+        u_a, u_b, pareto, nash = solutions.agreement_quality(
+            self.agreement, pa.weights, pa.best, pa.worst, pb.weights, pb.best, pb.worst,
+            ea.lo, ea.hi, eb.lo, eb.hi, ea.reservation, eb.reservation)
+        u = np.array([u_a, u_b])
         signed, ratified, failed = calendar.milestones(
             self.agreement_day, float(w.signing_delay), u,
             np.array([pa.win_set, pb.win_set]),
             np.array([pa.ratification_required, pb.ratification_required]),
             np.array([pa.ratification_delay, pb.ratification_delay]), sc.horizon_day,
         )
-        lo = np.maximum(a.effective.lo, b.effective.lo)
-        hi = np.minimum(a.effective.hi, b.effective.hi)
-        frontier = solutions.pareto_frontier(pa.weights, pa.best, pa.worst, pb.weights, pb.best, pb.worst, lo, hi)
-        nash = solutions.nash_point(frontier, a.effective.reservation, b.effective.reservation)
         result.update(
             signed_day=signed, ratified_day=ratified, ratification_failed=failed,
-            terms=self.agreement.astype(float), utilities=u,
-            pareto_distance=solutions.distance_to_frontier(u[0], u[1], frontier),
-            nash_distance=float(np.hypot(u[0] - nash[0], u[1] - nash[1])),
+            terms=self.agreement.astype(float), utilities=u, pareto_distance=pareto, nash_distance=nash,
         )
         return result
 

@@ -15,4 +15,4 @@ draws random numbers or imports from the rest of the package. Set
 from numba import njit
 
 #: Decorator for decision functions: compiled, cached on disk, no fast-math (results are exact IEEE).
-kernel = njit(cache=True, nogil=True)
+kernel = njit(cache=True, nogil=True, inline="always")

@@ -48,18 +48,14 @@ class Issue:
 
 
 @kernel
-def round_toward(start: np.ndarray, x: np.ndarray, integer: np.ndarray) -> np.ndarray:
-    """Round integer issues of ``x`` to whole values on the side of ``start``.
+def round_toward(start: float, x: float) -> float:
+    """Round ``x`` to a whole value on the side of ``start`` (for integer issues).
 
     Used so that a proposer never gives away more than it planned: the move from
-    ``start`` (its best) is truncated, not rounded, on integer issues.
+    ``start`` (its best) is truncated, not rounded.
     """
-    out = x.copy()
-    for i in range(x.shape[0]):
-        if integer[i]:
-            delta = x[i] - start[i]
-            out[i] = start[i] + np.trunc(delta + np.sign(delta) * EPS)
-    return out
+    delta = x - start
+    return start + np.trunc(delta + np.sign(delta) * EPS)
 
 
 @kernel

@@ -15,9 +15,15 @@ NOT_REACHED = -1
 
 
 @kernel
-def event_active(day: float, fire_day: np.ndarray, duration: np.ndarray) -> np.ndarray:
-    """Which events are in force on ``day``."""
-    return (fire_day >= 0) & (fire_day <= day) & (day < fire_day + duration)
+def update_active(day: float, fire_day: np.ndarray, duration: np.ndarray, active: np.ndarray) -> bool:
+    """Set ``active`` to which events are in force on ``day``; return whether that changed."""
+    changed = False
+    for e in range(fire_day.shape[0]):
+        now = fire_day[e] >= 0 and fire_day[e] <= day and day < fire_day[e] + duration[e]
+        if now != active[e]:
+            active[e] = now
+            changed = True
+    return changed
 
 
 @kernel

@@ -120,15 +120,16 @@ def offer_for_target(
     u_max: float,
     target: float,
     integer: np.ndarray,
+    out: np.ndarray,
 ) -> np.ndarray:
     """The offer that gives the side (at least) ``target`` utility, conceding by plan.
 
     The first six arguments are a :class:`ConcessionPlan`. Integer issues are
     rounded toward the side's own best, so the offer's utility never falls below
-    the target.
+    the target. The offer is written into ``out`` (no allocation in hot loops),
+    which is returned.
     """
     budget = u_max - target
-    x = np.empty(start.shape[0])
     for i in range(start.shape[0]):
         if gain[i] <= 0.0:
             f = 0.0
@@ -136,8 +137,9 @@ def offer_for_target(
             f = 1.0
         else:
             f = min(max((budget - before[i]) / loss[i], 0.0), 1.0)
-        x[i] = start[i] + f * (end[i] - start[i])
-    return round_toward(start, x, integer)
+        x = start[i] + f * (end[i] - start[i])
+        out[i] = round_toward(start[i], x) if integer[i] else x
+    return out
 
 
 @kernel
@@ -179,17 +181,18 @@ def make_offer(
     weights: np.ndarray,
     best: np.ndarray,
     worst: np.ndarray,
-) -> tuple[float, float, np.ndarray, float]:
-    """A side's move at a meeting: its time, aspiration, offer and the offer's own utility.
+    out: np.ndarray,
+) -> tuple[float, float, float]:
+    """A side's move at a meeting: its time, aspiration, and offer (written into ``out``).
 
     Composes :func:`~sim.negotiation.tactics.tactic_time`,
     :func:`~sim.negotiation.tactics.aspiration` and :func:`offer_for_target` so an engine
     makes one call per side per meeting.
 
     Returns:
-        ``(t, aspiration, offer, utility of the offer)``.
+        ``(t, aspiration, utility of the offer)``.
     """
     t = tactic_time(day, deadline)
     target = aspiration(tactic, t, kappa, beta, family, u_max, floor, previous, opponent_move, reciprocity, min_step)
-    x = offer_for_target(start, end, loss, gain, before, u_max, target, integer)
-    return t, target, x, utility(x, weights, best, worst)
+    offer_for_target(start, end, loss, gain, before, u_max, target, integer, out)
+    return t, target, utility(out, weights, best, worst)

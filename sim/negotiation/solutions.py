@@ -85,3 +85,33 @@ def nash_point(frontier: np.ndarray, d_a: float, d_b: float) -> tuple[float, flo
             if x >= 0.0 and y >= 0.0 and x * y > best:
                 best, bx, by = x * y, x + d_a, y + d_b
     return bx, by
+
+
+@kernel
+def agreement_quality(
+    x: np.ndarray,
+    w_a: np.ndarray,
+    best_a: np.ndarray,
+    worst_a: np.ndarray,
+    w_b: np.ndarray,
+    best_b: np.ndarray,
+    worst_b: np.ndarray,
+    lo_a: np.ndarray,
+    hi_a: np.ndarray,
+    lo_b: np.ndarray,
+    hi_b: np.ndarray,
+    reservation_a: float,
+    reservation_b: float,
+) -> tuple[float, float, float, float]:
+    """Both sides' utilities of agreement ``x``, its distance to the Pareto frontier of
+    the jointly feasible region (both sides' limits on the day of agreement), and its
+    distance to the Nash bargaining point with the reservation values as disagreement point.
+
+    Returns:
+        ``(u_a, u_b, pareto_distance, nash_distance)``.
+    """
+    u_a, u_b = utility(x, w_a, best_a, worst_a), utility(x, w_b, best_b, worst_b)
+    frontier = pareto_frontier(w_a, best_a, worst_a, w_b, best_b, worst_b,
+                               np.maximum(lo_a, lo_b), np.minimum(hi_a, hi_b))
+    n_a, n_b = nash_point(frontier, reservation_a, reservation_b)
+    return u_a, u_b, distance_to_frontier(u_a, u_b, frontier), np.sqrt((u_a - n_a) ** 2 + (u_b - n_b) ** 2)
