@@ -98,6 +98,10 @@ class _Scratch(NamedTuple):
     deal: np.ndarray  # [I]
     active: np.ndarray  # [E]
     fire: np.ndarray  # [E]
+    region: np.ndarray  # [2, I]: the box a side offers in
+    planned: np.ndarray  # [2, 2, I]: each side's limits when the plans were last made
+    work: np.ndarray  # [7, I] and [I + 1, 2]: for agreement_quality
+    frontier: np.ndarray
 
 
 EFF_R, EFF_BETA, FLOOR, UMAX, T, ASP, UOFFER, LAST, PREV = range(9)
@@ -110,6 +114,7 @@ def _play(r, vec, sca, ev_res, ev_beta, ev_lo, ev_hi, meetings, event_day, event
     into row ``r`` of the output arrays and returns the scalar outcomes."""
     v, c = vec[r], sca[r]
     x, n_recv, eff_lo, eff_hi, plan, offer, deal, active = s.side, s.n_recv, s.eff_lo, s.eff_hi, s.plan, s.offer, s.deal, s.active
+    region, planned = s.region, s.planned
     x[:] = 0.0
     x[:, ASP] = np.nan
     n_recv[:] = 0
@@ -124,14 +129,22 @@ def _play(r, vec, sca, ev_res, ev_beta, ev_lo, ev_hi, meetings, event_day, event
         rounds += 1
         if update_active(float(day), fire, event_duration[r], active) or rounds == 1:
             for k in range(2):
-                x[k, EFF_R], x[k, EFF_BETA], eff_lo[k], eff_hi[k] = apply_events(
+                x[k, EFF_R], x[k, EFF_BETA] = apply_events(
                     active, c[k, RES], c[k, BETA], v[k, LO], v[k, HI], ev_res[r, k], ev_beta[r, k],
-                    ev_lo[r, k], ev_hi[r, k], bound_lo, bound_hi)
+                    ev_lo[r, k], ev_hi[r, k], bound_lo, bound_hi, eff_lo[k], eff_hi[k])
                 x[k, FLOOR] = acceptance_floor(x[k, EFF_R], c[k, WIN], c[k, ANTICIPATES] != 0.0)
+            limits_changed = rounds == 1
             for k in range(2):
-                lo, hi = offer_region(eff_lo[k], eff_hi[k], eff_lo[1 - k], eff_hi[1 - k], c[k, KNOWS] != 0.0)
-                plan[k, 0], plan[k, 1], plan[k, 2], plan[k, 3], plan[k, 4], x[k, UMAX] = concession_plan(
-                    v[k, W], v[k, BEST], v[k, WORST], v[k, BELIEF], v[1 - k, BEST], v[1 - k, WORST], lo, hi)
+                for i in range(eff_lo.shape[1]):
+                    if eff_lo[k, i] != planned[k, 0, i] or eff_hi[k, i] != planned[k, 1, i]:
+                        limits_changed = True
+                planned[k, 0], planned[k, 1] = eff_lo[k], eff_hi[k]
+            for k in range(2 if limits_changed else 0):  # a plan depends only on both sides' limits
+                offer_region(eff_lo[k], eff_hi[k], eff_lo[1 - k], eff_hi[1 - k], c[k, KNOWS] != 0.0,
+                             region[0], region[1])
+                x[k, UMAX] = concession_plan(
+                    v[k, W], v[k, BEST], v[k, WORST], v[k, BELIEF], v[1 - k, BEST], v[1 - k, WORST],
+                    region[0], region[1], plan[k, 0], plan[k, 1], plan[k, 2], plan[k, 3], plan[k, 4])
         for k in range(2):
             move = x[k, LAST] - x[k, PREV] if n_recv[k] >= 2 else np.nan
             x[k, T], x[k, ASP], x[k, UOFFER] = make_offer(
@@ -174,12 +187,11 @@ def _play(r, vec, sca, ev_res, ev_beta, ev_lo, ev_hi, meetings, event_day, event
         return agreed_day, NOT_REACHED, NOT_REACHED, False, closed_by, walked, np.nan, np.nan, rounds, end_day
     u_a, u_b, pareto, nash = agreement_quality(
         deal, v[0, W], v[0, BEST], v[0, WORST], v[1, W], v[1, BEST], v[1, WORST],
-        eff_lo[0], eff_hi[0], eff_lo[1], eff_hi[1], x[0, EFF_R], x[1, EFF_R])
-    u = np.array([u_a, u_b])
-    signed, ratified, failed = milestones(
-        agreed_day, signing_delay[r], u, c[:, WIN].copy(), c[:, REQUIRED] != 0.0, c[:, RDELAY].copy(), horizon_day)
+        eff_lo[0], eff_hi[0], eff_lo[1], eff_hi[1], x[0, EFF_R], x[1, EFF_R], s.work, s.frontier)
     out_terms[r] = deal
-    out_utils[r] = u
+    out_utils[r, 0], out_utils[r, 1] = u_a, u_b
+    signed, ratified, failed = milestones(
+        agreed_day, signing_delay[r], out_utils[r], c[:, WIN], c[:, REQUIRED], c[:, RDELAY], horizon_day)
     return agreed_day, signed, ratified, failed, closed_by, walked, pareto, nash, rounds, end_day
 
 
@@ -193,8 +205,11 @@ def _play_all(vec, sca, ev_res, ev_beta, ev_lo, ev_hi, meetings, event_day, even
     floats = np.full((reps, 2), np.nan)  # pareto, nash
     terms, utils = np.full((reps, n), np.nan), np.full((reps, 2), np.nan)
     e = event_day.shape[1]
-    scratch = _Scratch(np.zeros((2, 9)), np.zeros(2, np.int64), np.zeros((2, n)), np.zeros((2, n)),
-                       np.zeros((2, 5, n)), np.zeros((2, n)), np.zeros(n), np.zeros(e, np.bool_), np.zeros(e))
+    scratch = _Scratch(
+        side=np.zeros((2, 9)), n_recv=np.zeros(2, np.int64), eff_lo=np.zeros((2, n)), eff_hi=np.zeros((2, n)),
+        plan=np.zeros((2, 5, n)), offer=np.zeros((2, n)), deal=np.zeros(n), active=np.zeros(e, np.bool_),
+        fire=np.zeros(e), region=np.zeros((2, n)), planned=np.zeros((2, 2, n)), work=np.zeros((7, n)),
+        frontier=np.zeros((n + 1, 2)))
     for r in range(reps):
         ag, sg, rt, fl, cb, wk, pd, nd, rounds, ed = _play(
             r, vec, sca, ev_res, ev_beta, ev_lo, ev_hi, meetings, event_day, event_duration, summit_max_gap,

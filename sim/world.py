@@ -8,8 +8,9 @@ the same positions of that stream: the draws are a function of
 number of workers or on chunking, and two scenarios that share a stream name
 share its draws (common random numbers).
 
-Streams are Philox counter-based generators keyed by the run's seed and the
-stream's name; a draw is an inverse-CDF transform of one uniform.
+Streams are PCG64 generators keyed by the run's seed and the stream's name, jumped
+ahead exactly (``advance``) to the chunk's first replication; a draw is an
+inverse-CDF transform of one uniform.
 """
 
 from __future__ import annotations
@@ -34,12 +35,11 @@ def uniforms(seed: int, stream: str, first: int, n: int, k: int = 1) -> np.ndarr
 
     Row *j* depends only on ``(seed, stream, first + j)``.
     """
-    key = np.random.SeedSequence([seed, zlib.crc32(stream.encode())]).generate_state(2, np.uint64)
-    per_rep = -(-k // 4) * 4  # Philox yields 4 words per counter step
-    bits = np.random.Philox(key=key)
-    bits.advance(first * per_rep // 4)
-    u = np.random.Generator(bits).random(n * per_rep).reshape(n, per_rep)[:, :k]
-    return u + 2.0**-54  # strictly inside (0, 1): inverse CDFs stay finite
+    bits = np.random.PCG64(np.random.SeedSequence([seed, zlib.crc32(stream.encode())]))
+    bits.advance(first * k)  # exact jump: replication i always reads draws i*k .. i*k+k-1
+    u = np.random.Generator(bits).random(n * k).reshape(n, k)
+    u += 2.0**-54  # strictly inside (0, 1): inverse CDFs stay finite
+    return u
 
 
 @dataclass(frozen=True)
@@ -188,12 +188,14 @@ def sample_worlds(scenario: Scenario, seed: int, first: int, n: int, *, nominal:
         z = s.u(f"belief.{spec.key}", n_issues)
         sigma = s(spec.weight_noise)[:, None]
         believed = _normalise(weights[other] * np.exp(sigma * ndtri(z) - 0.5 * sigma**2))
-        ev = scenario.events
-        mine = np.array([e.party == me for e in ev], dtype=bool)
-        ev_res = np.stack([s(e.reservation) for e in ev], -1) if ev else np.zeros((n, 0))
-        ev_beta = np.stack([s(e.beta_factor) for e in ev], -1) if ev else np.zeros((n, 0))
-        ev_lo = np.stack([s.each(e.min_shift) for e in ev], 1) if ev else np.zeros((n, 0, n_issues))
-        ev_hi = np.stack([s.each(e.max_shift) for e in ev], 1) if ev else np.zeros((n, 0, n_issues))
+        # effects of the events on this side; zero (or a factor of 1) for the other side's events
+        ev_res, ev_beta = np.zeros((n, n_events)), np.ones((n, n_events))
+        ev_lo, ev_hi = np.zeros((n, n_events, n_issues)), np.zeros((n, n_events, n_issues))
+        for k, e in enumerate(scenario.events):
+            if e.party == me:
+                ev_res[:, k], ev_beta[:, k] = s(e.reservation), s(e.beta_factor)
+                for i in range(n_issues):
+                    ev_lo[:, k, i], ev_hi[:, k, i] = s(e.min_shift[i]), s(e.max_shift[i])
         t, a = spec.tactic, spec.acceptance
         parties.append(PartyWorld(
             weights=weights[me],
@@ -220,13 +222,14 @@ def sample_worlds(scenario: Scenario, seed: int, first: int, n: int, *, nominal:
             win_set=s(spec.ratification.win_set),
             ratification_delay=s(spec.ratification.delay_days),
             anticipates_ratification=np.full(n, spec.ratification.anticipated),
-            event_reservation=np.where(mine, ev_res, 0.0),
-            event_beta_factor=np.where(mine, ev_beta, 1.0),
-            event_lo_shift=np.where(mine[:, None], ev_lo, 0.0),
-            event_hi_shift=np.where(mine[:, None], ev_hi, 0.0),
+            event_reservation=ev_res,
+            event_beta_factor=ev_beta,
+            event_lo_shift=ev_lo,
+            event_hi_shift=ev_hi,
         ))
 
-    meetings = np.where(s.u("calendar.contacts", days) < s(scenario.contact_rate)[:, None], CONTACT, NO_MEETING)
+    meetings = (s.u("calendar.contacts", days) < s(scenario.contact_rate)[:, None]).astype(np.int8)
+    meetings *= CONTACT
     if scenario.meetings:
         held = s.u("calendar.meetings", len(scenario.meetings)) < s.each(
             tuple(m.probability for m in scenario.meetings))
@@ -256,7 +259,7 @@ def sample_worlds(scenario: Scenario, seed: int, first: int, n: int, *, nominal:
         index=np.arange(first, first + n),
         sampled=s.sampled,
         parties=(parties[0], parties[1]),
-        meetings=meetings.astype(np.int8),
+        meetings=meetings,
         event_day=event_day,
         event_duration=durations,
         summit_max_gap=s(scenario.summit_max_gap),

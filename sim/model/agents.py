@@ -70,9 +70,10 @@ class TeamAgent(mesa.Agent):
         p, m = self.params, self.model
         key = active_events.tobytes()
         if key not in self._effects:
-            r, beta, lo, hi = calendar.apply_events(
+            lo, hi = np.empty(len(p.lo)), np.empty(len(p.hi))
+            r, beta = calendar.apply_events(
                 active_events, p.reservation, p.beta, p.lo, p.hi, p.event_reservation,
-                p.event_beta_factor, p.event_lo_shift, p.event_hi_shift, m.bound_lo, m.bound_hi,
+                p.event_beta_factor, p.event_lo_shift, p.event_hi_shift, m.bound_lo, m.bound_hi, lo, hi,
             )
             floor = utility.acceptance_floor(r, p.win_set, p.anticipates_ratification)
             self._effects[key] = Effective(r, beta, lo, hi, floor)
@@ -83,9 +84,10 @@ class TeamAgent(mesa.Agent):
         p, o, eff, opp = self.params, opponent.params, self.effective, opponent.effective
         key = eff.lo.tobytes() + eff.hi.tobytes() + opp.lo.tobytes() + opp.hi.tobytes()
         if key not in self._plans:
-            lo, hi = offers.offer_region(eff.lo, eff.hi, opp.lo, opp.hi, p.knows_opponent_limits)
-            self._plans[key] = offers.ConcessionPlan(*offers.concession_plan(
-                p.weights, p.best, p.worst, p.believed_weights, o.best, o.worst, lo, hi))
+            lo, hi = np.empty(len(eff.lo)), np.empty(len(eff.hi))
+            offers.offer_region(eff.lo, eff.hi, opp.lo, opp.hi, p.knows_opponent_limits, lo, hi)
+            self._plans[key] = offers.ConcessionPlan.build(
+                p.weights, p.best, p.worst, p.believed_weights, o.best, o.worst, lo, hi)
         self.plan = self._plans[key]
 
     def prepare_offer(self, day: int) -> None:

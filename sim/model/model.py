@@ -158,7 +158,8 @@ class NegotiationModel(mesa.Model):
         pa, pb, ea, eb = a.params, b.params, a.effective, b.effective
         u_a, u_b, pareto, nash = solutions.agreement_quality(
             self.agreement, pa.weights, pa.best, pa.worst, pb.weights, pb.best, pb.worst,
-            ea.lo, ea.hi, eb.lo, eb.hi, ea.reservation, eb.reservation)
+            ea.lo, ea.hi, eb.lo, eb.hi, ea.reservation, eb.reservation,
+            np.empty((7, len(sc.issues))), np.empty((len(sc.issues) + 1, 2)))
         u = np.array([u_a, u_b])
         signed, ratified, failed = calendar.milestones(
             self.agreement_day, float(w.signing_delay), u,

@@ -39,8 +39,11 @@ def apply_events(
     hi_shift: np.ndarray,
     bound_lo: np.ndarray,
     bound_hi: np.ndarray,
-) -> tuple[float, float, np.ndarray, np.ndarray]:
-    """A side's reservation value, β and hard limits ``(lo, hi)`` with the active events applied.
+    out_lo: np.ndarray,
+    out_hi: np.ndarray,
+) -> tuple[float, float]:
+    """A side's reservation value and β with the active events applied; its hard
+    limits are written into ``out_lo`` and ``out_hi``.
 
     Args:
         active: ``[E]`` which events are in force.
@@ -52,16 +55,20 @@ def apply_events(
         bound_lo, bound_hi: The agenda's bounds ``[I]``; limits stay inside them.
     """
     r, b = reservation, beta
-    new_lo, new_hi = lo.copy(), hi.copy()
     for e in range(active.shape[0]):
         if active[e]:
             r += reservation_shift[e]
             b *= beta_factor[e]
-            new_lo += lo_shift[e]
-            new_hi += hi_shift[e]
-    new_lo = np.minimum(np.maximum(new_lo, bound_lo), bound_hi)
-    new_hi = np.minimum(np.maximum(new_hi, bound_lo), bound_hi)
-    return min(max(r, 0.0), 1.0), b, np.minimum(new_lo, new_hi), np.maximum(new_lo, new_hi)
+    for i in range(lo.shape[0]):
+        new_lo, new_hi = lo[i], hi[i]
+        for e in range(active.shape[0]):
+            if active[e]:
+                new_lo += lo_shift[e, i]
+                new_hi += hi_shift[e, i]
+        new_lo = min(max(new_lo, bound_lo[i]), bound_hi[i])
+        new_hi = min(max(new_hi, bound_lo[i]), bound_hi[i])
+        out_lo[i], out_hi[i] = min(new_lo, new_hi), max(new_lo, new_hi)
+    return min(max(r, 0.0), 1.0), b
 
 
 @kernel

@@ -45,30 +45,29 @@ class ConcessionPlan(NamedTuple):
     before: np.ndarray
     u_max: float
 
+    @classmethod
+    def build(cls, weights, best, worst, opp_weights, opp_best, opp_worst, lo, hi) -> ConcessionPlan:
+        """Allocate and fill a plan with :func:`concession_plan` (same arguments)."""
+        arrays = [np.empty(len(weights)) for _ in range(5)]
+        u_max = concession_plan(weights, best, worst, opp_weights, opp_best, opp_worst, lo, hi, *arrays)
+        return cls(*arrays, u_max)
+
 
 @kernel
-def concession_rank(loss: np.ndarray, gain: np.ndarray) -> np.ndarray:
-    """Position of each issue in the concession order (0 = conceded first).
+def _ratio(loss: float, gain: float) -> float:
+    if gain <= 0.0:
+        return -np.inf  # gives the opponent nothing: never conceded
+    if loss <= 0.0:
+        return np.inf  # free concession: first
+    return gain / loss
 
-    Issues are ranked by gain per unit of loss, highest first; free concessions
-    (no loss, some gain) come first, moves that give the opponent nothing come
-    last; ties keep agenda order.
-    """
-    n = loss.shape[0]
-    ratio = np.empty(n)
-    for i in range(n):
-        if gain[i] <= 0.0:
-            ratio[i] = -np.inf
-        elif loss[i] <= 0.0:
-            ratio[i] = np.inf
-        else:
-            ratio[i] = gain[i] / loss[i]
-    rank = np.zeros(n, dtype=np.int64)
-    for i in range(n):
-        for j in range(n):
-            if ratio[j] > ratio[i] or (ratio[j] == ratio[i] and j < i):
-                rank[i] += 1
-    return rank
+
+@kernel
+def precedes(loss_j: float, gain_j: float, j: int, loss_i: float, gain_i: float, i: int) -> bool:
+    """Whether issue *j* is conceded before issue *i*: higher gain per unit of own loss
+    first, free concessions first, ties in agenda order."""
+    rj, ri = _ratio(loss_j, gain_j), _ratio(loss_i, gain_i)
+    return rj > ri or (rj == ri and j < i)
 
 
 @kernel
@@ -81,7 +80,12 @@ def concession_plan(
     opp_worst: np.ndarray,
     lo: np.ndarray,
     hi: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, float]:
+    start: np.ndarray,
+    end: np.ndarray,
+    loss: np.ndarray,
+    gain: np.ndarray,
+    before: np.ndarray,
+) -> float:
     """Build a side's concession plan (the fields of :class:`ConcessionPlan`).
 
     Args:
@@ -89,10 +93,12 @@ def concession_plan(
         opp_weights, opp_best, opp_worst: Its beliefs about the opponent.
         lo, hi: The feasible region the side offers within (its own hard
             limits, intersected with the opponent's limits where it knows them).
+        start, end, loss, gain, before: Output arrays, filled in.
+
+    Returns:
+        ``u_max``, the utility of ``start``.
     """
     n = weights.shape[0]
-    start, end = np.empty(n), np.empty(n)
-    loss, gain = np.empty(n), np.empty(n)
     for i in range(n):
         start[i] = min(max(best[i], lo[i]), hi[i])
         worst_f = min(max(worst[i], lo[i]), hi[i])
@@ -101,13 +107,12 @@ def concession_plan(
         gain[i] = opp_weights[i] * (
             issue_value(end[i], opp_best[i], opp_worst[i]) - issue_value(start[i], opp_best[i], opp_worst[i])
         )
-    rank = concession_rank(loss, gain)
-    before = np.zeros(n)
     for i in range(n):
+        before[i] = 0.0
         for j in range(n):
-            if rank[j] < rank[i] and gain[j] > 0.0:
+            if gain[j] > 0.0 and precedes(loss[j], gain[j], j, loss[i], gain[i], i):
                 before[i] += loss[j]
-    return start, end, loss, gain, before, utility(start, weights, best, worst)
+    return utility(start, weights, best, worst)
 
 
 @kernel
@@ -149,13 +154,18 @@ def offer_region(
     opp_lo: np.ndarray,
     opp_hi: np.ndarray,
     knows_opponent_limits: bool,
-) -> tuple[np.ndarray, np.ndarray]:
-    """The box a side makes offers in: its own hard limits, narrowed to the
-    opponent's where it knows them (and where the two overlap at all)."""
-    lo, hi = np.maximum(own_lo, opp_lo), np.minimum(own_hi, opp_hi)
-    if knows_opponent_limits and np.all(lo <= hi):
-        return lo, hi
-    return own_lo.copy(), own_hi.copy()
+    out_lo: np.ndarray,
+    out_hi: np.ndarray,
+) -> None:
+    """The box a side makes offers in, written into ``out_lo``/``out_hi``: its own hard
+    limits, narrowed to the opponent's where it knows them (and where the two overlap at all)."""
+    overlap = knows_opponent_limits
+    for i in range(own_lo.shape[0]):
+        if max(own_lo[i], opp_lo[i]) > min(own_hi[i], opp_hi[i]):
+            overlap = False
+    for i in range(own_lo.shape[0]):
+        out_lo[i] = max(own_lo[i], opp_lo[i]) if overlap else own_lo[i]
+        out_hi[i] = min(own_hi[i], opp_hi[i]) if overlap else own_hi[i]
 
 
 @kernel

@@ -12,8 +12,45 @@ from __future__ import annotations
 import numpy as np
 
 from sim.negotiation import kernel
-from sim.negotiation.offers import concession_plan, concession_rank
+from sim.negotiation.offers import concession_plan, precedes
 from sim.negotiation.utility import utility
+
+
+@kernel
+def frontier_into(
+    w_a: np.ndarray,
+    best_a: np.ndarray,
+    worst_a: np.ndarray,
+    w_b: np.ndarray,
+    best_b: np.ndarray,
+    worst_b: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    work: np.ndarray,
+    out: np.ndarray,
+) -> np.ndarray:
+    """Vertices of the Pareto frontier, written into ``out`` (``[n_issues + 1, 2]``, as (u_a, u_b)).
+
+    Vertices run from A's ideal (within ``[lo, hi]``) to B's ideal; consecutive
+    vertices coincide where an issue's move changes nothing. ``work`` is a
+    ``[5, n_issues]`` scratch array.
+    """
+    start, end, loss, gain, before = work[0], work[1], work[2], work[3], work[4]
+    u_max = concession_plan(w_a, best_a, worst_a, w_b, best_b, worst_b, lo, hi, start, end, loss, gain, before)
+    n = loss.shape[0]
+    out[:, :] = 0.0
+    for i in range(n):  # the move of issue i is step number rank(i) along the frontier
+        if gain[i] > 0.0:
+            rank = 0
+            for j in range(n):
+                if precedes(loss[j], gain[j], j, loss[i], gain[i], i):
+                    rank += 1
+            out[rank + 1, 0], out[rank + 1, 1] = loss[i], gain[i]
+    out[0, 0], out[0, 1] = u_max, utility(start, w_b, best_b, worst_b)
+    for k in range(n):  # steps to vertices
+        out[k + 1, 0] = out[k, 0] - out[k + 1, 0]
+        out[k + 1, 1] = out[k, 1] + out[k + 1, 1]
+    return out
 
 
 @kernel
@@ -27,25 +64,9 @@ def pareto_frontier(
     lo: np.ndarray,
     hi: np.ndarray,
 ) -> np.ndarray:
-    """Vertices of the Pareto frontier, ``[n_issues + 1, 2]`` as (u_a, u_b).
-
-    Vertices run from A's ideal (within ``[lo, hi]``) to B's ideal; consecutive
-    vertices coincide where an issue's move changes nothing.
-    """
-    start, _, loss, gain, _, u_max = concession_plan(w_a, best_a, worst_a, w_b, best_b, worst_b, lo, hi)
-    rank = concession_rank(loss, gain)
-    n = loss.shape[0]
-    step_a, step_b = np.zeros(n), np.zeros(n)
-    for i in range(n):
-        if gain[i] > 0.0:
-            step_a[rank[i]] = loss[i]
-            step_b[rank[i]] = gain[i]
-    out = np.empty((n + 1, 2))
-    out[0, 0], out[0, 1] = u_max, utility(start, w_b, best_b, worst_b)
-    for k in range(n):
-        out[k + 1, 0] = out[k, 0] - step_a[k]
-        out[k + 1, 1] = out[k, 1] + step_b[k]
-    return out
+    """Vertices of the Pareto frontier, ``[n_issues + 1, 2]`` as (u_a, u_b) (see :func:`frontier_into`)."""
+    n = w_a.shape[0]
+    return frontier_into(w_a, best_a, worst_a, w_b, best_b, worst_b, lo, hi, np.empty((5, n)), np.empty((n + 1, 2)))
 
 
 @kernel
@@ -77,10 +98,13 @@ def nash_point(frontier: np.ndarray, d_a: float, d_b: float) -> tuple[float, flo
     for k in range(frontier.shape[0] - 1):
         x0, y0 = frontier[k, 0] - d_a, frontier[k, 1] - d_b
         dx, dy = frontier[k + 1, 0] - frontier[k, 0], frontier[k + 1, 1] - frontier[k, 1]
-        cands = [0.0, 1.0]
-        if dx * dy != 0.0:
-            cands.append(min(max(-(x0 * dy + y0 * dx) / (2.0 * dx * dy), 0.0), 1.0))
-        for s in cands:
+        for c in range(3):  # both ends of the segment, and the product's stationary point on it
+            if c < 2:
+                s = float(c)
+            elif dx * dy != 0.0:
+                s = min(max(-(x0 * dy + y0 * dx) / (2.0 * dx * dy), 0.0), 1.0)
+            else:
+                continue
             x, y = x0 + s * dx, y0 + s * dy
             if x >= 0.0 and y >= 0.0 and x * y > best:
                 best, bx, by = x * y, x + d_a, y + d_b
@@ -102,16 +126,23 @@ def agreement_quality(
     hi_b: np.ndarray,
     reservation_a: float,
     reservation_b: float,
+    work: np.ndarray,
+    frontier: np.ndarray,
 ) -> tuple[float, float, float, float]:
     """Both sides' utilities of agreement ``x``, its distance to the Pareto frontier of
     the jointly feasible region (both sides' limits on the day of agreement), and its
     distance to the Nash bargaining point with the reservation values as disagreement point.
 
+    ``work`` (``[7, n_issues]``) and ``frontier`` (``[n_issues + 1, 2]``) are scratch arrays,
+    so engines can call this without allocating.
+
     Returns:
         ``(u_a, u_b, pareto_distance, nash_distance)``.
     """
     u_a, u_b = utility(x, w_a, best_a, worst_a), utility(x, w_b, best_b, worst_b)
-    frontier = pareto_frontier(w_a, best_a, worst_a, w_b, best_b, worst_b,
-                               np.maximum(lo_a, lo_b), np.minimum(hi_a, hi_b))
+    lo, hi = work[5], work[6]
+    for i in range(x.shape[0]):
+        lo[i], hi[i] = max(lo_a[i], lo_b[i]), min(hi_a[i], hi_b[i])
+    frontier_into(w_a, best_a, worst_a, w_b, best_b, worst_b, lo, hi, work, frontier)
     n_a, n_b = nash_point(frontier, reservation_a, reservation_b)
     return u_a, u_b, distance_to_frontier(u_a, u_b, frontier), np.sqrt((u_a - n_a) ** 2 + (u_b - n_b) ** 2)
