@@ -1,12 +1,19 @@
-"""Summaries of a run: probabilities with Wilson intervals, quantiles of dates and terms."""
+"""Summaries of a run: probabilities with Wilson intervals, quantiles of dates and terms.
+
+Summaries read ``runs.parquet`` a few columns at a time, so a run of tens of
+millions of replications is summarised in bounded memory.
+"""
 
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from sim.scenario import MILESTONES, Scenario
 
@@ -29,12 +36,51 @@ def wilson(k: int, n: int, z: float = Z95) -> tuple[float, float, float]:
     return p, min(p, max(0.0, centre - half)), max(p, min(1.0, centre + half))
 
 
-def _quantiles(values: pd.Series) -> dict[str, float] | None:
-    v = values.dropna().to_numpy(dtype=float)
+BATCH = 1 << 20
+
+
+def _stream(path: Path, name: str, convert) -> np.ndarray:
+    """One column of a ``runs.parquet``, read batch by batch into a preallocated array
+    (a whole-column read of a long run costs several times the column's size)."""
+    f = pq.ParquetFile(path)
+    first = None
+    pos = 0
+    for batch in f.iter_batches(batch_size=BATCH, columns=[name], use_threads=False):
+        part = convert(batch.column(0))
+        if first is None:
+            first = np.empty(f.metadata.num_rows, dtype=part.dtype)
+        first[pos:pos + len(part)] = part
+        pos += len(part)
+    return first if first is not None else np.empty(0)
+
+
+def column(path: Path, name: str) -> np.ndarray:
+    """A numeric or flag column as a numpy array (nulls as NaN, or False for flags)."""
+    def convert(col):
+        if col.type == "bool":
+            return col.fill_null(False).to_numpy(zero_copy_only=False)
+        return col.cast("float64").to_numpy(zero_copy_only=False)
+    return _stream(path, name, convert)
+
+
+def columns(path: Path, names: list[str]) -> dict[str, np.ndarray]:
+    """Several columns, see :func:`column`."""
+    return {name: column(path, name) for name in names}
+
+
+def completed(path: Path) -> np.ndarray:
+    """Which replications ran without error (compared in Arrow: no Python strings per row)."""
+    return _stream(path, "status", lambda col: pc.not_equal(col, "error").fill_null(True).to_numpy(zero_copy_only=False))
+
+
+def quantiles(values: np.ndarray) -> dict[str, float] | None:
+    """Quantiles (5, 25, 50, 75, 95%) and mean of the non-NaN values; None if there are none."""
+    v = values[~np.isnan(values)]  # a copy, so the quantiles may reorder it in place
     if v.size == 0:
         return None
-    return {f"q{int(q * 100):02d}": float(x) for q, x in zip(QUANTILES, np.quantile(v, QUANTILES), strict=False)} | {
-        "mean": float(v.mean())}
+    mean = float(v.mean())
+    qs = np.quantile(v, QUANTILES, overwrite_input=True)
+    return {f"q{int(q * 100):02d}": float(x) for q, x in zip(QUANTILES, qs, strict=True)} | {"mean": mean}
 
 
 def _prob(k: int, n: int) -> dict[str, float]:
@@ -42,46 +88,64 @@ def _prob(k: int, n: int) -> dict[str, float]:
     return {"p": p, "low": lo, "high": hi, "k": k, "n": n}
 
 
-def summarize(runs: pd.DataFrame, scenario: Scenario) -> dict[str, Any]:
+def _counts(path: Path, name: str, where: np.ndarray) -> dict[str, int]:
+    """How often each value of a string column occurs among the rows ``where`` is true."""
+    totals: dict[str, int] = {}
+    pos = 0
+    for batch in pq.ParquetFile(path).iter_batches(batch_size=BATCH, columns=[name], use_threads=False):
+        col = batch.column(0)
+        part = col.filter(pa.array(where[pos:pos + len(col)]))
+        pos += len(col)
+        for c in pc.value_counts(part.drop_null()).to_pylist():
+            totals[c["values"]] = totals.get(c["values"], 0) + int(c["counts"])
+    return dict(sorted(totals.items()))
+
+
+def summarize(path: Path, scenario: Scenario) -> dict[str, Any]:
     """The run's ``summary.json``: per milestone P(before summit) and P(by horizon)
     with 95% Wilson intervals and closing-day quantiles; quantiles of each agreed
     term and utility; outcome counts; events; efficiency of agreements.
 
     Replications that raised are excluded from probabilities and counted apart.
     """
-    ok = runs[runs["status"] != "error"]
-    n = len(ok)
+    ok = completed(path)
+    agreed = columns(path, ["agreement"])["agreement"] & ok
+    n = int(ok.sum())
     out: dict[str, Any] = {
         "scenario": scenario.name, "title": scenario.title,
         "start": scenario.start.isoformat(), "summit": scenario.deadline.isoformat(),
         "horizon": scenario.horizon.isoformat(), "headline_milestone": scenario.headline,
-        "replications": int(len(runs)), "failures": int(len(runs) - n), "milestones": {},
+        "replications": int(len(ok)), "failures": int(len(ok) - n), "milestones": {},
     }
     for m, label in MILESTONES.items():
-        days = ok.loc[ok[m].astype(bool), f"{m}_day"]
-        q = _quantiles(days)
+        c = columns(path, [m, f"{m}_day", f"{m}_before_summit"])
+        q = quantiles(c[f"{m}_day"][c[m] & ok])
         out["milestones"][m] = {
             "label": label,
-            "before_summit": _prob(int(ok[f"{m}_before_summit"].sum()), n),
-            "by_horizon": _prob(int(ok[m].sum()), n),
+            "before_summit": _prob(int((c[f"{m}_before_summit"] & ok).sum()), n),
+            "by_horizon": _prob(int((c[m] & ok).sum()), n),
             "closing_day": q,
             "closing_date": None if q is None else {
                 k: scenario.date_of(int(round(v))).isoformat() for k, v in q.items() if k != "mean"},
         }
-    agreed = ok[ok["agreement"].astype(bool)]
-    out["terms"] = {i.key: {"label": i.label, "unit": i.unit, **(_quantiles(agreed[f"term.{i.key}"]) or {})}
-                    for i in scenario.issues}
-    out["utilities"] = {p.key: _quantiles(agreed[f"utility.{p.key}"]) for p in scenario.parties}
-    dist = agreed["pareto_distance"].dropna()
+    out["terms"] = {}
+    for i in scenario.issues:
+        values = columns(path, [f"term.{i.key}"])[f"term.{i.key}"][agreed]
+        out["terms"][i.key] = {"label": i.label, "unit": i.unit, **(quantiles(values) or {})}
+    out["utilities"] = {p.key: quantiles(columns(path, [f"utility.{p.key}"])[f"utility.{p.key}"][agreed])
+                        for p in scenario.parties}
+    eff = columns(path, ["pareto_distance", "nash_distance"])
+    dist = eff["pareto_distance"][agreed]
     out["efficiency"] = {
-        "pareto_distance": _quantiles(dist),
-        "share_on_frontier": float((dist <= 1e-6).mean()) if len(dist) else None,
-        "nash_distance": _quantiles(agreed["nash_distance"]),
+        "pareto_distance": quantiles(dist),
+        "share_on_frontier": float((dist <= 1e-6).mean()) if dist.size else None,
+        "nash_distance": quantiles(eff["nash_distance"][agreed]),
     }
-    out["outcomes"] = {k: int(v) for k, v in ok["status"].value_counts().sort_index().items()}
-    out["closed_by"] = {k: int(v) for k, v in agreed["closed_by"].value_counts().sort_index().items()}
-    out["events"] = {e.name: float(ok[f"event.{e.name}"].mean()) if n else None for e in scenario.events}
-    out["rounds"] = _quantiles(ok["rounds"])
+    out["outcomes"] = _counts(path, "status", ok)
+    out["closed_by"] = _counts(path, "closed_by", agreed)
+    out["events"] = {e.name: float(columns(path, [f"event.{e.name}"])[f"event.{e.name}"][ok].mean()) if n else None
+                     for e in scenario.events}
+    out["rounds"] = quantiles(columns(path, ["rounds"])["rounds"][ok])
     return out
 
 

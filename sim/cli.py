@@ -11,8 +11,6 @@ import json
 import sys
 from pathlib import Path
 
-import pandas as pd
-
 from sim import analysis, plots, runner
 from sim.scenario import Scenario, ScenarioError, load_scenario
 
@@ -45,7 +43,8 @@ def _fresh_dir(path: Path) -> Path:
     return path
 
 
-def _write_summary(runs: pd.DataFrame, scenario: Scenario, out_dir: Path, make_plots: bool) -> dict:
+def _write_summary(scenario: Scenario, out_dir: Path, make_plots: bool) -> dict:
+    runs = out_dir / "runs.parquet"
     summary = analysis.summarize(runs, scenario)
     runner.write_json(out_dir / "summary.json", summary)
     if make_plots:
@@ -64,8 +63,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     with tqdm(total=args.runs, unit="rep", desc=scenario.name, disable=args.quiet or None) as bar:
         result = runner.run(scenario, n=args.runs, seed=args.seed, out_dir=out_dir, workers=args.workers,
                             chunk_size=args.chunk_size, engine=args.engine, progress=bar.update)
-    runs = pd.read_parquet(out_dir / "runs.parquet")
-    summary = _write_summary(runs, scenario, out_dir, not args.no_plots)
+    summary = _write_summary(scenario, out_dir, not args.no_plots)
     print("\n".join(analysis.report(summary)))
     print(f"{result.completed:,} replications in {result.wall_seconds:.1f} s "
           f"({result.completed / max(result.wall_seconds, 1e-9):,.0f}/s, {args.workers} worker(s))")
@@ -111,8 +109,7 @@ def cmd_plot(args: argparse.Namespace) -> int:
     if scenario.sha256 != manifest.get("scenario_sha256"):
         print(f"warning: {scenario.path} has changed since this run; plots use its current text "
               "for labels and reference lines", file=sys.stderr)
-    runs = pd.read_parquet(runs_path)
-    summary = _write_summary(runs, scenario, folder, True)
+    summary = _write_summary(scenario, folder, True)
     print("\n".join(analysis.report(summary)))
     print(f"Plots written to {folder}/")
     return 0

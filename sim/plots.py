@@ -22,6 +22,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from sim.analysis import columns, completed  # noqa: E402
 from sim.negotiation import solutions  # noqa: E402
 from sim.scenario import MILESTONES, Scenario  # noqa: E402
 from sim.world import sample_worlds  # noqa: E402
@@ -69,40 +70,40 @@ def plot_milestones(summary: dict[str, Any], path: Path) -> Path:
     return _save(fig, path)
 
 
-def plot_closing_day(runs: pd.DataFrame, scenario: Scenario, path: Path) -> Path:
-    ok = runs[runs["status"] != "error"]
-    n = max(len(ok), 1)
+def plot_closing_day(path: Path, scenario: Scenario, out: Path) -> Path:
+    c = columns(path, [*MILESTONES, *(f"{m}_day" for m in MILESTONES)])
+    ok = completed(path)
+    n = max(int(ok.sum()), 1)
+    days = pd.date_range(scenario.start, scenario.horizon, freq="D")
     fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(8, 6), sharex=True)
-    dates = pd.to_datetime(ok.loc[ok["agreement"].astype(bool), "agreement_date"])
-    days = pd.date_range(scenario.start, scenario.horizon + pd.Timedelta(days=1), freq="D")
-    if len(dates):
-        ax1.hist(dates, bins=days, color=MILESTONE_COLORS["agreement"], alpha=0.85)
+    for k, (m, label) in enumerate(MILESTONES.items()):
+        reached = c[m] & ok
+        counts = np.bincount(c[f"{m}_day"][reached].astype(int), minlength=len(days))[: len(days)]
+        if k == 0:
+            ax1.bar(days, counts, width=1.0, align="edge", color=MILESTONE_COLORS[m], alpha=0.85)
+        ax2.step(days, np.cumsum(counts) / n, where="post", color=MILESTONE_COLORS[m], label=label)
     ax1.set_ylabel("agreements in principle\nper day")
     _summit_line(ax1, scenario)
-    ax1.set_title(f"{scenario.title}: when the deal closes (n={len(ok):,})", fontsize=10)
-    for m, label in MILESTONES.items():
-        d = pd.to_datetime(ok.loc[ok[m].astype(bool), f"{m}_date"])
-        counts = d.value_counts().reindex(days, fill_value=0).sort_index()
-        ax2.step(days, counts.cumsum() / n, where="post", color=MILESTONE_COLORS[m], label=label)
+    ax1.set_title(f"{scenario.title}: when the deal closes (n={n:,})", fontsize=10)
     ax2.set_ylabel("P(reached by date)")
     ax2.set_ylim(0, 1)
     ax2.axvline(pd.Timestamp(scenario.deadline), color="black", ls="--", lw=1)
     ax2.legend(fontsize=8, loc="lower right")
     ax2.xaxis.set_major_formatter(mdates.DateFormatter("%b %d"))
-    return _save(fig, path)
+    return _save(fig, out)
 
 
-def plot_terms(runs: pd.DataFrame, scenario: Scenario, path: Path) -> Path:
-    agreed = runs[runs["agreement"].fillna(False).astype(bool)]
+def plot_terms(path: Path, scenario: Scenario, out: Path) -> Path:
+    agreed = columns(path, ["agreement"])["agreement"]
     k = len(scenario.issues)
     cols = min(k, 3)
     rows = -(-k // cols)
     fig, axes = plt.subplots(rows, cols, figsize=(4 * cols, 3 * rows), squeeze=False)
     world = sample_worlds(scenario, 0, 0, 1, nominal=True).row(0)
     for ax, (i, issue) in zip(axes.flat, enumerate(scenario.issues), strict=False):
-        v = agreed[f"term.{issue.key}"].dropna()
+        v = columns(path, [f"term.{issue.key}"])[f"term.{issue.key}"][agreed]
         if issue.levels:
-            counts = v.round().astype(int).value_counts().reindex(range(len(issue.levels)), fill_value=0)
+            counts = np.bincount(np.round(v).astype(int), minlength=len(issue.levels))
             ax.bar(issue.levels, counts / max(len(v), 1), color="#607d8b")
             ax.tick_params(axis="x", labelsize=7)
         else:
@@ -114,11 +115,14 @@ def plot_terms(runs: pd.DataFrame, scenario: Scenario, path: Path) -> Path:
     for ax in list(axes.flat)[k:]:
         ax.axis("off")
     handles, labels = axes.flat[0].get_legend_handles_labels()
+    for ax in axes.flat:
+        if not handles:
+            handles, labels = ax.get_legend_handles_labels()
     if handles:
         fig.legend(handles, labels, loc="lower right", fontsize=8)
-    fig.suptitle(f"Agreed terms ({len(agreed):,} agreements)", fontsize=10)
+    fig.suptitle(f"Agreed terms ({int(agreed.sum()):,} agreements)", fontsize=10)
     fig.tight_layout()
-    return _save(fig, path)
+    return _save(fig, out)
 
 
 def nominal_frontier(scenario: Scenario) -> tuple[np.ndarray, tuple[float, float], tuple[float, float]]:
@@ -131,13 +135,16 @@ def nominal_frontier(scenario: Scenario) -> tuple[np.ndarray, tuple[float, float
     return frontier, solutions.nash_point(frontier, *d), d
 
 
-def plot_utility_plane(runs: pd.DataFrame, scenario: Scenario, path: Path) -> Path:
+def plot_utility_plane(path: Path, scenario: Scenario, out: Path, max_points: int = 20_000) -> Path:
     a, b = scenario.parties
-    agreed = runs[runs["agreement"].fillna(False).astype(bool)]
+    c = columns(path, ["agreement", f"utility.{a.key}", f"utility.{b.key}"])
+    idx = np.flatnonzero(c["agreement"])
+    if len(idx) > max_points:  # an evenly spaced, deterministic subsample keeps the figure light
+        idx = idx[np.linspace(0, len(idx) - 1, max_points).astype(int)]
     frontier, nash, d = nominal_frontier(scenario)
     fig, ax = plt.subplots(figsize=(6, 6))
-    ax.scatter(agreed[f"utility.{a.key}"], agreed[f"utility.{b.key}"], s=4, alpha=0.25, color="#455a64",
-               label=f"agreements ({len(agreed):,})")
+    ax.scatter(c[f"utility.{a.key}"][idx], c[f"utility.{b.key}"][idx], s=4, alpha=0.25, color="#455a64",
+               label=f"agreements ({int(c['agreement'].sum()):,}" + (", subsample)" if len(idx) == max_points else ")"))
     ax.plot(frontier[:, 0], frontier[:, 1], color="black", lw=1.5, label="Pareto frontier (nominal world)")
     ax.plot(*nash, marker="*", ms=14, color="#f39c12", ls="none", label="Nash bargaining solution")
     ax.axvline(d[0], color=COLORS[0], ls=":", lw=1, label=f"{a.label} reservation (median)")
@@ -148,16 +155,16 @@ def plot_utility_plane(runs: pd.DataFrame, scenario: Scenario, path: Path) -> Pa
     ax.set_ylabel(f"utility to {b.label}")
     ax.set_title("Agreements on the utility plane", fontsize=10)
     ax.legend(fontsize=7, loc="lower left")
-    return _save(fig, path)
+    return _save(fig, out)
 
 
-def plot_run(runs: pd.DataFrame, scenario: Scenario, summary: dict[str, Any], out_dir: Path) -> list[Path]:
-    """All figures of a run, written into ``out_dir``."""
+def plot_run(path: Path, scenario: Scenario, summary: dict[str, Any], out_dir: Path) -> list[Path]:
+    """All figures of a run (its ``runs.parquet`` at ``path``), written into ``out_dir``."""
     return [
         plot_milestones(summary, out_dir / "milestones.png"),
-        plot_closing_day(runs, scenario, out_dir / "closing_day.png"),
-        plot_terms(runs, scenario, out_dir / "terms.png"),
-        plot_utility_plane(runs, scenario, out_dir / "utility_plane.png"),
+        plot_closing_day(path, scenario, out_dir / "closing_day.png"),
+        plot_terms(path, scenario, out_dir / "terms.png"),
+        plot_utility_plane(path, scenario, out_dir / "utility_plane.png"),
     ]
 
 

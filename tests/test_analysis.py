@@ -12,10 +12,14 @@ def test_wilson_known_values():
     assert analysis.wilson(0, 0)[0] != analysis.wilson(0, 0)[0]  # NaN
 
 
-def test_summary_of_a_run(flagship):
+def test_summary_of_a_run(flagship, tmp_path):
+    import pyarrow.parquet as pq
+
     from sim.runner import run_chunk
-    runs = run_chunk(flagship, 3, 0, 200).to_pandas()
-    s = analysis.summarize(runs, flagship)
+    runs = run_chunk(flagship, 3, 0, 200)
+    pq.write_table(runs, tmp_path / "runs.parquet")
+    s = analysis.summarize(tmp_path / "runs.parquet", flagship)
+    runs = runs.to_pandas()
     m = s["milestones"]["agreement"]
     assert m["before_summit"]["n"] == 200
     assert 0 <= m["before_summit"]["low"] <= m["before_summit"]["p"] <= m["before_summit"]["high"] <= 1

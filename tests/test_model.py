@@ -102,3 +102,20 @@ def test_same_world_same_outcome(flagship):
     _, b = run_one(flagship, seed=5, index=17)
     assert a["agreement_day"] == b["agreement_day"]
     assert np.array_equal(a["terms"], b["terms"], equal_nan=True)
+
+
+def test_mesa_batch_run_drives_the_same_replications(flagship):
+    import mesa
+
+    from sim.model.batchrun import ReplicationModel
+    from sim.runner import run_chunk
+    from tests.conftest import ROOT
+    rows = mesa.batch_run(ReplicationModel, {"scenario_path": str(ROOT / "scenarios" / "us_korea_2025.toml"),
+                                             "run_seed": 4}, rng=range(6), max_steps=10_000, display_progress=False)
+    ours = run_chunk(flagship, 4, 0, 6).to_pylist()
+    by_rep = {r["rng"]: r for r in rows}
+    for k in range(6):
+        expected = ours[k]["agreement_day"]
+        assert by_rep[k]["agreement_day"] == (-1 if expected is None else expected)
+        if expected is not None:
+            assert by_rep[k]["term.annual_cash"] == pytest.approx(ours[k]["term.annual_cash"], abs=1e-12)

@@ -1,0 +1,53 @@
+"""Drive the model with Mesa's own ``mesa.batch_run``.
+
+``mesa.batch_run`` builds a model from keyword parameters and an ``rng`` value per
+run. :class:`ReplicationModel` takes a scenario file and a run seed as parameters
+and reads ``rng`` as the replication index, so replication *i* is the very world
+``python -m sim run --seed S`` plays as its replication *i*::
+
+    import mesa
+    from sim.model.batchrun import ReplicationModel
+    rows = mesa.batch_run(ReplicationModel, {"scenario_path": "scenarios/us_korea_2025.toml", "run_seed": 7},
+                          rng=range(1000), max_steps=10_000, display_progress=False)
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import mesa
+
+from sim.model.model import NegotiationModel
+from sim.scenario import Scenario, load_scenario
+from sim.world import sample_worlds
+
+
+@lru_cache(maxsize=8)
+def _scenario(path: str) -> Scenario:
+    return load_scenario(path)
+
+
+class ReplicationModel(NegotiationModel):
+    """Replication ``rng`` of a run with ``run_seed`` of the scenario at ``scenario_path``.
+
+    Its DataCollector records the outcome when the negotiation ends.
+    """
+
+    def __init__(self, scenario_path: str, run_seed: int = 0, rng: int = 0) -> None:
+        scenario = _scenario(scenario_path)
+        super().__init__(scenario, sample_worlds(scenario, run_seed, int(rng), 1).row(0))
+        self.datacollector = mesa.DataCollector(model_reporters={
+            "agreement_day": lambda m: m.agreement_day,
+            "closed_by": lambda m: m.closed_by,
+            "walked_away": lambda m: m.walked_away,
+            "rounds": lambda m: m.rounds,
+            **{f"term.{issue.key}": (lambda m, k=k: None if m.agreement is None else float(m.agreement[k]))
+               for k, issue in enumerate(scenario.issues)},
+        })
+        if not self.running:  # no meeting at all: the outcome is already final
+            self.datacollector.collect(self)
+
+    def step(self) -> None:
+        super().step()
+        if not self.running:
+            self.datacollector.collect(self)
