@@ -63,6 +63,11 @@ def column(path: Path, name: str) -> np.ndarray:
     return _stream(path, name, convert)
 
 
+def days(path: Path, name: str) -> np.ndarray:
+    """A day column as int32, −1 where the milestone was not reached (half the memory of floats)."""
+    return _stream(path, name, lambda col: col.fill_null(-1).to_numpy(zero_copy_only=False))
+
+
 def columns(path: Path, names: list[str]) -> dict[str, np.ndarray]:
     """Several columns, see :func:`column`."""
     return {name: column(path, name) for name in names}
@@ -118,12 +123,13 @@ def summarize(path: Path, scenario: Scenario) -> dict[str, Any]:
         "replications": int(len(ok)), "failures": int(len(ok) - n), "milestones": {},
     }
     for m, label in MILESTONES.items():
-        c = columns(path, [m, f"{m}_day", f"{m}_before_summit"])
-        q = quantiles(c[f"{m}_day"][c[m] & ok])
+        day = days(path, f"{m}_day")
+        reached = (day >= 0) & ok
+        q = quantiles(day[reached].astype(np.float64))
         out["milestones"][m] = {
             "label": label,
-            "before_summit": _prob(int((c[f"{m}_before_summit"] & ok).sum()), n),
-            "by_horizon": _prob(int((c[m] & ok).sum()), n),
+            "before_summit": _prob(int((reached & (day <= scenario.summit_day)).sum()), n),
+            "by_horizon": _prob(int(reached.sum()), n),
             "closing_day": q,
             "closing_date": None if q is None else {
                 k: scenario.date_of(int(round(v))).isoformat() for k, v in q.items() if k != "mean"},

@@ -23,6 +23,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from sim.analysis import columns, completed  # noqa: E402
+from sim.analysis import days as read_days  # noqa: E402
 from sim.negotiation import solutions  # noqa: E402
 from sim.scenario import MILESTONES, Scenario  # noqa: E402
 from sim.world import sample_worlds  # noqa: E402
@@ -71,14 +72,13 @@ def plot_milestones(summary: dict[str, Any], path: Path) -> Path:
 
 
 def plot_closing_day(path: Path, scenario: Scenario, out: Path) -> Path:
-    c = columns(path, [*MILESTONES, *(f"{m}_day" for m in MILESTONES)])
     ok = completed(path)
     n = max(int(ok.sum()), 1)
     days = pd.date_range(scenario.start, scenario.horizon, freq="D")
     fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(8, 6), sharex=True)
     for k, (m, label) in enumerate(MILESTONES.items()):
-        reached = c[m] & ok
-        counts = np.bincount(c[f"{m}_day"][reached].astype(int), minlength=len(days))[: len(days)]
+        day = read_days(path, f"{m}_day")
+        counts = np.bincount(day[(day >= 0) & ok], minlength=len(days))[: len(days)]
         if k == 0:
             ax1.bar(days, counts, width=1.0, align="edge", color=MILESTONE_COLORS[m], alpha=0.85)
         ax2.step(days, np.cumsum(counts) / n, where="post", color=MILESTONE_COLORS[m], label=label)
