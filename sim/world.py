@@ -245,7 +245,7 @@ def sample_worlds(scenario: Scenario, seed: int, first: int, n: int, *, nominal:
             when = np.full(n, e.day)
         else:
             h = s(e.hazard)
-            with np.errstate(divide="ignore", invalid="ignore"):
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # h -> 0 or 1: handled below
                 wait = np.floor(np.log(u[:, 1]) / np.log1p(-h))
             wait = np.where(h >= 1, 0, np.where(h <= 0, np.inf, wait))
             when = e.window_from + wait
