@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 import mesa
+import tqdm
 
 from sim import runner
 from sim.model.batchrun import ReplicationModel
@@ -49,6 +50,9 @@ def batch_run_rate(path: Path, n: int, repeat: int) -> float:
 
 
 def main() -> None:
+    # mesa.batch_run creates a tqdm bar (even when hidden), whose monitor thread would make the
+    # runner start its workers by spawn instead of fork for the rest of the benchmark
+    tqdm.tqdm.monitor_interval = 0
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--batch-n", type=int, default=200_000, help="replications per batch-engine run")
