@@ -106,18 +106,28 @@ def iter_chunks(
     # pool, which is fork-safe (it shuts down and restarts through pthread_atfork).
     fork_ok = "fork" in mp.get_all_start_methods() and threading.active_count() == 1
     ctx = mp.get_context("fork" if fork_ok else "spawn")
-    window = 2 * workers  # chunks in flight: memory stays flat however long the run
+    # Keep every worker busy (2 chunks queued per worker, refilled as soon as any chunk
+    # finishes) while results are yielded in order; at most 8 chunks per worker are held,
+    # so memory stays flat however long the run.
+    busy, held = 2 * workers, 8 * workers
     with cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool, warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*use of fork\\(\\) may lead to deadlocks", category=DeprecationWarning)
         pending: deque[cf.Future] = deque()
         todo = iter(plan)
-        try:
-            for first, count in itertools.islice(todo, window):
+
+        def refill() -> None:
+            running = sum(not f.done() for f in pending)
+            for first, count in itertools.islice(todo, max(0, min(busy - running, held - len(pending)))):
                 pending.append(pool.submit(run_chunk, scenario, seed, first, count, engine))
+
+        try:
+            refill()
             while pending:
+                while not pending[0].done():
+                    cf.wait([f for f in pending if not f.done()], return_when=cf.FIRST_COMPLETED)
+                    refill()
                 table = pending.popleft().result()
-                for first, count in itertools.islice(todo, 1):
-                    pending.append(pool.submit(run_chunk, scenario, seed, first, count, engine))
+                refill()
                 yield table
         finally:
             for fut in pending:
@@ -201,7 +211,10 @@ def run(
     completed = failures = 0
     interrupted = False
     pending: list[pa.Table] = []  # chunks not yet written: row groups of >= ROW_GROUP rows read faster
-    with pq.ParquetWriter(tmp, records.schema(scenario), compression="zstd") as writer:
+    schema = records.schema(scenario)
+    # dictionary-encode only the string columns: for numbers it costs more than it saves
+    strings = [f.name for f in schema if f.type == pa.string()]
+    with pq.ParquetWriter(tmp, schema, compression="zstd", use_dictionary=strings) as writer:
         try:
             for table in iter_chunks(scenario, seed, n, workers, chunk_size, engine):
                 pending.append(table)
