@@ -90,8 +90,8 @@ def table(scenario: Scenario, worlds: Worlds, out: Outcomes, errors: list[str | 
         cols[f"{m}_day"] = pa.array(days.astype(np.int32), pa.int32(), mask=~reached | err)
         cols[f"{m}_before_summit"] = pa.array(reached & (days <= scenario.summit_day), pa.bool_(), mask=err)
     cols["ratification_failed"] = pa.array(out.ratification_failed, pa.bool_(), mask=err)
-    names = np.array([None, scenario.parties[0].key, scenario.parties[1].key, "summit"], dtype=object)
-    assert SUMMIT_CLOSE == 2  # the lookup above: code + 1
+    names = np.empty(SUMMIT_CLOSE + 2, dtype=object)  # looked up by code + 1: -1 none, 0/1 a side, summit
+    names[1], names[2], names[SUMMIT_CLOSE + 1] = scenario.parties[0].key, scenario.parties[1].key, "summit"
     cols["closed_by"] = pa.array(names[out.closed_by + 1], pa.string())
     cols["walked_away"] = pa.array(names[out.walked_away + 1], pa.string())
 

@@ -64,6 +64,7 @@ class NegotiationModel(mesa.Model):
         self.closed_by: str | None = None
         self.walked_away: str | None = None
         self.history: list[Entry] = []
+        self._logged_until = -1  # events up to this day are already in the history
         self.running = len(self.meeting_days) > 0
 
     # ----------------------------------------------------------------- dynamics
@@ -194,10 +195,8 @@ class NegotiationModel(mesa.Model):
         elif kind == SCHEDULED:
             label = next((m.label for m in sc.meetings if m.day == day), "scheduled round")
         for e, d in zip(sc.events, self.world.event_day, strict=False):
-            if d >= 0 and self.history_last_day < d <= day:
+            if d >= 0 and self._logged_until < d <= day:
                 self._log(int(d), "event", e.party, text=e.label)
-        self.history_last_day = day
+        self._logged_until = day
         self._log(day, "meeting", None, text=label,
                   reservations=[t.effective.reservation for t in self.teams])
-
-    history_last_day = -1
