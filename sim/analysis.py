@@ -136,9 +136,9 @@ def summarize(path: Path, scenario: Scenario) -> dict[str, Any]:
         }
     out["terms"] = {}
     for i in scenario.issues:
-        values = columns(path, [f"term.{i.key}"])[f"term.{i.key}"][agreed]
+        values = column(path, f"term.{i.key}")[agreed]
         out["terms"][i.key] = {"label": i.label, "unit": i.unit, **(quantiles(values) or {})}
-    out["utilities"] = {p.key: quantiles(columns(path, [f"utility.{p.key}"])[f"utility.{p.key}"][agreed])
+    out["utilities"] = {p.key: quantiles(column(path, f"utility.{p.key}")[agreed])
                         for p in scenario.parties}
     eff = columns(path, ["pareto_distance", "nash_distance"])
     dist = eff["pareto_distance"][agreed]
@@ -149,7 +149,7 @@ def summarize(path: Path, scenario: Scenario) -> dict[str, Any]:
     }
     out["outcomes"] = _counts(path, "status", ok)
     out["closed_by"] = _counts(path, "closed_by", agreed)
-    out["events"] = {e.name: float(columns(path, [f"event.{e.name}"])[f"event.{e.name}"][ok].mean()) if n else None
+    out["events"] = {e.name: float(column(path, f"event.{e.name}")[ok].mean()) if n else None
                      for e in scenario.events}
     out["rounds"] = quantiles(columns(path, ["rounds"])["rounds"][ok])
     return out

@@ -26,7 +26,7 @@ from sim.negotiation.calendar import (
 )
 from sim.negotiation.offers import concession_plan, make_offer, offer_region
 from sim.negotiation.solutions import agreement_quality
-from sim.negotiation.utility import acceptance_floor, utility, within_limits
+from sim.negotiation.utility import acceptance_floor
 from sim.scenario import Scenario
 from sim.world import SUMMIT, Worlds
 
@@ -174,8 +174,8 @@ def _play(r, vec, sca, ev_res, ev_beta, ev_lo, ev_hi, meetings, event_day, event
             yes = True
             for k in range(2):
                 if yes:
-                    yes = summit_accepts(utility(cand, v[k, W], v[k, BEST], v[k, WORST]), x[k, ASP], x[k, FLOOR],
-                                         within_limits(cand, eff_lo[k], eff_hi[k]), summit_max_gap[r])
+                    yes = summit_accepts(cand, v[k, W], v[k, BEST], v[k, WORST], eff_lo[k], eff_hi[k],
+                                         x[k, ASP], x[k, FLOOR], summit_max_gap[r])
             if yes:
                 deal[:] = cand
                 agreed_day, closed_by = day, SUMMIT_CLOSE

@@ -22,7 +22,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from sim.analysis import columns, completed  # noqa: E402
+from sim.analysis import column, columns, completed  # noqa: E402
 from sim.analysis import days as read_days  # noqa: E402
 from sim.negotiation import solutions  # noqa: E402
 from sim.scenario import MILESTONES, Scenario  # noqa: E402
@@ -101,7 +101,7 @@ def plot_terms(path: Path, scenario: Scenario, out: Path) -> Path:
     fig, axes = plt.subplots(rows, cols, figsize=(4 * cols, 3 * rows), squeeze=False)
     world = sample_worlds(scenario, 0, 0, 1, nominal=True).row(0)
     for ax, (i, issue) in zip(axes.flat, enumerate(scenario.issues), strict=False):
-        v = columns(path, [f"term.{issue.key}"])[f"term.{issue.key}"][agreed]
+        v = column(path, f"term.{issue.key}")[agreed]
         if issue.levels:
             counts = np.bincount(np.round(v).astype(int), minlength=len(issue.levels))
             ax.bar(issue.levels, counts / max(len(v), 1), color="#607d8b")

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import datetime as dt
-import hashlib
 import itertools
 import json
 import multiprocessing as mp
@@ -211,6 +210,7 @@ def run(
     completed = failures = 0
     interrupted = False
     pending: list[pa.Table] = []  # chunks not yet written: row groups of >= ROW_GROUP rows read faster
+    buffered = 0
     schema = records.schema(scenario)
     # dictionary-encode only the string columns: for numbers it costs more than it saves
     strings = [f.name for f in schema if f.type == pa.string()]
@@ -218,9 +218,11 @@ def run(
         try:
             for table in iter_chunks(scenario, seed, n, workers, chunk_size, engine):
                 pending.append(table)
-                if sum(t.num_rows for t in pending) >= ROW_GROUP:
+                buffered += table.num_rows
+                if buffered >= ROW_GROUP:
                     writer.write_table(pa.concat_tables(pending), row_group_size=ROW_GROUP)
                     pending.clear()
+                    buffered = 0
                 completed += table.num_rows
                 failures += table.num_rows - table.column("error").null_count
                 if progress:
@@ -231,11 +233,10 @@ def run(
             writer.write_table(pa.concat_tables(pending), row_group_size=ROW_GROUP)
     os.replace(tmp, final)
     wall = time.perf_counter() - t0
-    scenario_bytes = Path(scenario.path).read_bytes() if Path(scenario.path).is_file() else b""
     write_json(out_dir / "manifest.json", {
         "scenario": scenario.name,
         "scenario_file": scenario.path,
-        "scenario_sha256": scenario.sha256 or hashlib.sha256(scenario_bytes).hexdigest(),
+        "scenario_sha256": scenario.sha256 or None,  # of the file and its extends chain (see load_scenario)
         "seed": seed, "replications": n, "completed": completed, "failures": failures,
         "interrupted": interrupted, "workers": workers, "chunk_size": chunk_size, "engine": engine,
         "started_utc": started.isoformat(timespec="seconds"), "wall_seconds": round(wall, 3),

@@ -101,10 +101,6 @@ class TeamAgent(mesa.Agent):
             self.offer,
         )
 
-    def feasible(self, x: np.ndarray) -> bool:
-        """Whether ``x`` respects this side's hard limits today."""
-        return utility.within_limits(x, self.effective.lo, self.effective.hi)
-
     def receive(self, x: np.ndarray) -> bool:
         """Take note of the opponent's offer ``x`` and decide whether to accept it."""
         p, eff = self.params, self.effective
@@ -123,4 +119,5 @@ class TeamAgent(mesa.Agent):
 
     def takes_summit_deal(self, x: np.ndarray, max_gap: float) -> bool:
         """Whether this side's leader signs up to the split-the-difference package ``x``."""
-        return calendar.summit_accepts(self.value(x), self.aspiration, self.effective.floor, self.feasible(x), max_gap)
+        p, eff = self.params, self.effective
+        return calendar.summit_accepts(x, p.weights, p.best, p.worst, eff.lo, eff.hi, self.aspiration, eff.floor, max_gap)

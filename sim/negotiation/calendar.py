@@ -10,6 +10,7 @@ import numpy as np
 
 from sim.negotiation import kernel
 from sim.negotiation.agenda import EPS, round_nearest
+from sim.negotiation.utility import utility, within_limits
 
 NOT_REACHED = -1
 
@@ -78,10 +79,23 @@ def summit_candidate(offer_a: np.ndarray, offer_b: np.ndarray, integer: np.ndarr
 
 
 @kernel
-def summit_accepts(u_candidate: float, aspiration: float, floor: float, feasible: bool, max_gap: float) -> bool:
-    """A leader takes the split if it is acceptable at all (floor, limits) and
-    costs at most ``max_gap`` utility below the side's current aspiration."""
-    return feasible and u_candidate >= floor - EPS and aspiration - u_candidate <= max_gap + EPS
+def summit_accepts(
+    x: np.ndarray,
+    weights: np.ndarray,
+    best: np.ndarray,
+    worst: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    aspiration: float,
+    floor: float,
+    max_gap: float,
+) -> bool:
+    """A leader takes the split ``x`` if it is acceptable at all (floor, hard limits
+    ``lo``..``hi``) and costs at most ``max_gap`` utility below the side's current aspiration."""
+    if not within_limits(x, lo, hi):
+        return False
+    u = utility(x, weights, best, worst)
+    return u >= floor - EPS and aspiration - u <= max_gap + EPS
 
 
 @kernel
