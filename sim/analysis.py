@@ -1,6 +1,6 @@
 """Summaries of a run: probabilities with Wilson intervals, quantiles of dates and terms.
 
-Summaries read ``runs.parquet`` a few columns at a time, so a run of tens of
+Summaries read a run's records (:func:`sim.records.dataset`) a few columns at a time, so a run of tens of
 millions of replications is summarised in bounded memory.
 """
 
@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
+from sim import records
 from sim.scenario import MILESTONES, Scenario
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
@@ -40,15 +40,15 @@ BATCH = 1 << 20
 
 
 def _stream(path: Path, name: str, convert) -> np.ndarray:
-    """One column of a ``runs.parquet``, read batch by batch into a preallocated array
+    """One column of a run's records, read batch by batch into a preallocated array
     (a whole-column read of a long run costs several times the column's size)."""
-    f = pq.ParquetFile(path)
+    data = records.dataset(path)
     first = None
     pos = 0
-    for batch in f.iter_batches(batch_size=BATCH, columns=[name], use_threads=False):
+    for batch in data.to_batches(batch_size=BATCH, columns=[name], use_threads=False):
         part = convert(batch.column(0))
         if first is None:
-            first = np.empty(f.metadata.num_rows, dtype=part.dtype)
+            first = np.empty(data.count_rows(), dtype=part.dtype)
         first[pos:pos + len(part)] = part
         pos += len(part)
     return first if first is not None else np.empty(0)
@@ -97,7 +97,7 @@ def _counts(path: Path, name: str, where: np.ndarray) -> dict[str, int]:
     """How often each value of a string column occurs among the rows ``where`` is true."""
     totals: dict[str, int] = {}
     pos = 0
-    for batch in pq.ParquetFile(path).iter_batches(batch_size=BATCH, columns=[name], use_threads=False):
+    for batch in records.dataset(path).to_batches(batch_size=BATCH, columns=[name], use_threads=False):
         col = batch.column(0)
         part = col.filter(pa.array(where[pos:pos + len(col)]))
         pos += len(col)

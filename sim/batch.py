@@ -59,17 +59,26 @@ class Packed(NamedTuple):
 
 
 def pack(worlds: Worlds) -> Packed:
-    a, b = worlds.parties
+    """Both sides' parameters of a chunk as :class:`Packed` arrays.
 
-    def both(name: str, axis: int = 1) -> np.ndarray:
-        return np.stack([np.asarray(getattr(a, name), float), np.asarray(getattr(b, name), float)], axis=axis)
-
-    return Packed(
-        np.ascontiguousarray(np.stack([both(v) for v in VECTORS], axis=2)),
-        np.ascontiguousarray(np.stack([both(s) for s in SCALARS], axis=2)),
-        np.ascontiguousarray(both("event_reservation")), np.ascontiguousarray(both("event_beta_factor")),
-        np.ascontiguousarray(both("event_lo_shift")), np.ascontiguousarray(both("event_hi_shift")),
-    )
+    Filled side-major (each value copied once, contiguously) and returned as views with
+    replications first, the order in which the engine reads them.
+    """
+    parties = worlds.parties
+    reps, n_issues = parties[0].weights.shape
+    n_events = parties[0].event_reservation.shape[1]
+    vec, sca = np.empty((2, len(VECTORS), reps, n_issues)), np.empty((2, len(SCALARS), reps))
+    ev = np.empty((2, 2, reps, n_events))  # reservation, beta factor
+    shift = np.empty((2, 2, reps, n_events, n_issues))  # lo, hi
+    for k, party in enumerate(parties):
+        for j, name in enumerate(VECTORS):
+            vec[k, j] = getattr(party, name)
+        for j, name in enumerate(SCALARS):
+            sca[k, j] = getattr(party, name)
+        ev[k, 0], ev[k, 1] = party.event_reservation, party.event_beta_factor
+        shift[k, 0], shift[k, 1] = party.event_lo_shift, party.event_hi_shift
+    return Packed(vec.transpose(2, 0, 1, 3), sca.transpose(2, 0, 1), ev[:, 0].transpose(1, 0, 2),
+                  ev[:, 1].transpose(1, 0, 2), shift[:, 0].transpose(1, 0, 2, 3), shift[:, 1].transpose(1, 0, 2, 3))
 
 
 class Outcomes(NamedTuple):

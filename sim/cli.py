@@ -11,7 +11,7 @@ import json
 import sys
 from pathlib import Path
 
-from sim import analysis, plots, runner
+from sim import analysis, plots, records, runner
 from sim.scenario import Scenario, ScenarioError, load_scenario
 
 RESULTS = Path("results")
@@ -44,7 +44,7 @@ def _fresh_dir(path: Path) -> Path:
 
 
 def _write_summary(scenario: Scenario, out_dir: Path, make_plots: bool) -> dict:
-    runs = out_dir / "runs.parquet"
+    runs = out_dir / records.RUNS
     summary = analysis.summarize(runs, scenario)
     runner.write_json(out_dir / "summary.json", summary)
     if make_plots:
@@ -67,13 +67,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     print("\n".join(analysis.report(summary)))
     print(f"{result.completed:,} replications in {result.wall_seconds:.1f} s "
           f"({result.completed / max(result.wall_seconds, 1e-9):,.0f}/s, {args.workers} worker(s))")
-    print(f"Results: {out_dir}/ (runs.parquet, summary.json, manifest.json"
+    print(f"Results: {out_dir}/ (runs/, summary.json, manifest.json"
           + (", milestones.png, closing_day.png, terms.png, utility_plane.png)" if not args.no_plots else ")"))
     if result.interrupted:
-        print(f"Interrupted: kept the first {result.completed:,} replications.", file=sys.stderr)
+        print(f"Interrupted: kept the {result.completed:,} replications of the finished chunks.", file=sys.stderr)
         return 130
     if result.failures:
-        print(f"{result.failures:,} replication(s) failed; their errors are in runs.parquet (column 'error').",
+        print(f"{result.failures:,} replication(s) failed; their errors are in runs/ (column 'error').",
               file=sys.stderr)
         return 1
     return 0
@@ -100,9 +100,9 @@ def cmd_trace(args: argparse.Namespace) -> int:
 
 def cmd_plot(args: argparse.Namespace) -> int:
     folder = Path(args.folder)
-    runs_path, manifest_path = folder / "runs.parquet", folder / "manifest.json"
+    runs_path, manifest_path = folder / records.RUNS, folder / "manifest.json"
     for p in (runs_path, manifest_path):
-        if not p.is_file():
+        if not p.exists():
             raise UsageError(f"{p}: not found; expected a folder written by 'python -m sim run'")
     manifest = json.loads(manifest_path.read_text())
     scenario = load_scenario(args.scenario or manifest["scenario_file"])

@@ -159,7 +159,7 @@ def plot_utility_plane(path: Path, scenario: Scenario, out: Path, max_points: in
 
 
 def plot_run(path: Path, scenario: Scenario, summary: dict[str, Any], out_dir: Path) -> list[Path]:
-    """All figures of a run (its ``runs.parquet`` at ``path``), written into ``out_dir``."""
+    """All figures of a run (its records at ``path``), written into ``out_dir``."""
     return [
         plot_milestones(summary, out_dir / "milestones.png"),
         plot_closing_day(path, scenario, out_dir / "closing_day.png"),

@@ -10,19 +10,24 @@ columns and types, and an empty or all-failed chunk is still a valid table.
 from __future__ import annotations
 
 import datetime as dt
+import os
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
 
 from sim.batch import SUMMIT_CLOSE, Outcomes
 from sim.scenario import MILESTONES, Scenario
 from sim.world import Worlds
 
 _EPOCH = dt.date(1970, 1, 1)
+RUNS = "runs"  # a run's dataset folder: one Parquet part per chunk
 
 
 def schema(scenario: Scenario) -> pa.Schema:
-    """The Arrow schema of ``runs.parquet`` for ``scenario``."""
+    """The Arrow schema of a run's records for ``scenario``."""
     fields = [("replication", pa.int64()), ("seed", pa.int64())]
     fields += [(f"param.{p.path}", pa.float64()) for p in scenario.uncertain]
     fields += [("status", pa.string()), ("no_deal_reason", pa.string())]
@@ -61,7 +66,7 @@ def _fired_names(fired: np.ndarray, names: list[str]) -> np.ndarray:
 
 
 def table(scenario: Scenario, worlds: Worlds, out: Outcomes, errors: list[str | None] | None = None) -> pa.Table:
-    """The chunk's rows of ``runs.parquet``.
+    """The chunk's rows of the run's records.
 
     Args:
         scenario: The scenario.
@@ -110,3 +115,47 @@ def table(scenario: Scenario, worlds: Worlds, out: Outcomes, errors: list[str | 
         cols[f"event.{e.name}"] = pa.array(fired[:, k], pa.bool_(), mask=err)
     cols["error"] = pa.array(errors if errors else [None] * n, pa.string())
     return pa.table(cols, schema=schema(scenario))
+
+
+# --- storage: a run's records are a folder of Parquet parts, one per chunk ------------------
+
+
+def part_name(first: int) -> str:
+    """File name of the part whose first replication is ``first`` (names sort in replication order)."""
+    return f"part-{first:012d}.parquet"
+
+
+def write_part(table: pa.Table, folder: Path, first: int) -> Path:
+    """Write a chunk's table as one part, atomically: under a hidden temporary name (dataset
+    readers skip names starting with a dot), then renamed."""
+    path = folder / part_name(first)
+    tmp = folder / f".{path.name}.tmp"
+    strings = [f.name for f in table.schema if f.type == pa.string()]
+    # dictionary-encode only the string columns: for numbers it costs more than it saves
+    pq.write_table(table, tmp, compression="zstd", use_dictionary=strings, row_group_size=max(1, table.num_rows))
+    os.replace(tmp, path)
+    return path
+
+
+def remove_partial(folder: Path) -> None:
+    """Delete temporary files of parts that were being written when a run stopped."""
+    for tmp in folder.glob(".part-*.tmp"):
+        tmp.unlink(missing_ok=True)
+
+
+def parts(path: Path) -> list[Path]:
+    """The Parquet files of a run's records in replication order: the parts of a ``runs/``
+    folder, or ``path`` itself if it is a single Parquet file."""
+    path = Path(path)
+    return sorted(path.glob("part-*.parquet")) if path.is_dir() else [path]
+
+
+def dataset(path: Path) -> ds.Dataset:
+    """A run's records (a ``runs/`` folder or one Parquet file) as an Arrow dataset, parts in
+    replication order; read it column by column (``to_batches(columns=...)``) to keep memory flat."""
+    return ds.dataset([str(p) for p in parts(path)], format="parquet")
+
+
+def read(path: Path, columns: list[str] | None = None) -> pa.Table:
+    """A run's records as one table, in replication order (small runs and tests; long runs: :func:`dataset`)."""
+    return dataset(path).to_table(columns=columns, use_threads=False)

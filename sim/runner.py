@@ -1,10 +1,12 @@
 """Monte Carlo runs: chunks of replications, worker processes, streamed results.
 
-A run draws worlds chunk by chunk, plays each world out with the engine, and
-appends each finished chunk to ``runs.parquet`` as a row group, in replication
-order, so results are identical for any number of workers and memory stays flat.
-Files are written under temporary names and renamed when complete, so a folder
-never holds a half-written file under a final name.
+A run draws worlds chunk by chunk and plays each world out with the engine; the
+worker that ran a chunk writes it as one Parquet part of the run's ``runs/``
+dataset, named by its first replication. A replication's row depends only on
+the seed and its index, so the dataset is identical for any number of workers,
+the parent process does no per-row work, and memory stays flat however long the
+run. Files are written under temporary names and renamed when complete, so a
+folder never holds a half-written file under a final name.
 """
 
 from __future__ import annotations
@@ -22,7 +24,6 @@ import threading
 import time
 import traceback
 import warnings
-from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from importlib import metadata
@@ -30,7 +31,6 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from sim import batch, records
 from sim.batch import Outcomes
@@ -41,8 +41,8 @@ from sim.world import Worlds, sample_worlds
 ENGINES = ("batch", "mesa")
 #: Replications per chunk by engine: the Mesa engine reports progress often; the batch
 #: engine amortises per-chunk costs. Results do not depend on the chunk size.
-DEFAULT_CHUNK = {"batch": 10_000, "mesa": 250}
-ROW_GROUP = 100_000  # rows per Parquet row group (file metadata stays small for long runs)
+DEFAULT_CHUNK = {"batch": 25_000, "mesa": 250}
+MIN_CHUNK = {"batch": 2_000, "mesa": 50}
 
 
 def run_replication(scenario: Scenario, seed: int, index: int, engine: str = "mesa") -> dict[str, Any]:
@@ -90,14 +90,32 @@ def chunks(n: int, size: int) -> list[tuple[int, int]]:
     return [(first, min(size, n - first)) for first in range(0, n, size)]
 
 
-def iter_chunks(
-    scenario: Scenario, seed: int, n: int, workers: int, chunk_size: int, engine: str
-) -> Iterator[pa.Table]:
-    """Yield the run's chunk tables in replication order, computed by ``workers`` processes."""
-    plan = chunks(n, chunk_size)
+def default_chunk(n: int, engine: str) -> int:
+    """Chunk size for a run of ``n``: enough chunks to keep 2+ workers busy, each large enough
+    to amortise its per-chunk costs. A function of ``n`` only, so a run's parts do not
+    depend on the worker count."""
+    return min(DEFAULT_CHUNK[engine], max(MIN_CHUNK[engine], -(-n // 16)))
+
+
+def write_chunk(scenario: Scenario, seed: int, first: int, n: int, engine: str, runs_dir: Path) -> tuple[int, int, int]:
+    """Run a chunk and write it as its own part of the runs dataset; return ``(first, rows, failures)``.
+
+    Each worker encodes its own part, so the parent process does no per-row work. The
+    part is written under a hidden temporary name (readers skip it) and renamed when
+    complete: a part that exists is whole.
+    """
+    table = run_chunk(scenario, seed, first, n, engine)
+    records.write_part(table, runs_dir, first)
+    return first, table.num_rows, table.num_rows - table.column("error").null_count
+
+
+def _chunk_results(
+    scenario: Scenario, seed: int, plan: list[tuple[int, int]], workers: int, engine: str, runs_dir: Path
+) -> Iterator[tuple[int, int, int]]:
+    """Run the planned chunks on ``workers`` processes; yield each chunk's result as it completes."""
     if workers <= 1:
         for first, count in plan:
-            yield run_chunk(scenario, seed, first, count, engine)
+            yield write_chunk(scenario, seed, first, count, engine, runs_dir)
         return
     # fork shares the parent's compiled decision functions, so workers start in ~0.1 s instead of ~3 s
     # (spawn re-imports everything and reloads each function from numba's cache). It is used only while
@@ -105,31 +123,25 @@ def iter_chunks(
     # pool, which is fork-safe (it shuts down and restarts through pthread_atfork).
     fork_ok = "fork" in mp.get_all_start_methods() and threading.active_count() == 1
     ctx = mp.get_context("fork" if fork_ok else "spawn")
-    # Keep every worker busy (2 chunks queued per worker, refilled as soon as any chunk
-    # finishes) while results are yielded in order; at most 8 chunks per worker are held,
-    # so memory stays flat however long the run.
-    busy, held = 2 * workers, 8 * workers
     with cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool, warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*use of fork\\(\\) may lead to deadlocks", category=DeprecationWarning)
-        pending: deque[cf.Future] = deque()
         todo = iter(plan)
+        running: set[cf.Future] = set()
 
-        def refill() -> None:
-            running = sum(not f.done() for f in pending)
-            for first, count in itertools.islice(todo, max(0, min(busy - running, held - len(pending)))):
-                pending.append(pool.submit(run_chunk, scenario, seed, first, count, engine))
+        def refill() -> None:  # two chunks queued per worker: none waits between chunks
+            for first, count in itertools.islice(todo, 2 * workers - len(running)):
+                running.add(pool.submit(write_chunk, scenario, seed, first, count, engine, runs_dir))
 
         try:
             refill()
-            while pending:
-                while not pending[0].done():
-                    cf.wait([f for f in pending if not f.done()], return_when=cf.FIRST_COMPLETED)
-                    refill()
-                table = pending.popleft().result()
+            while running:
+                done, _ = cf.wait(running, return_when=cf.FIRST_COMPLETED)
+                running -= done
                 refill()
-                yield table
+                for fut in done:
+                    yield fut.result()
         finally:
-            for fut in pending:
+            for fut in running:
                 fut.cancel()
 
 
@@ -197,41 +209,30 @@ def run(
     progress: Callable[[int], None] | None = None,
     command: list[str] | None = None,
 ) -> RunResult:
-    """Run ``n`` replications and stream them to ``out_dir/runs.parquet``; write the manifest.
+    """Run ``n`` replications into the dataset ``out_dir/runs/`` (one Parquet part per
+    chunk, written by the worker that ran it) and write ``out_dir/manifest.json``.
 
-    Ctrl-C stops the run cleanly: the chunks finished so far are kept, and the
+    Ctrl-C stops the run cleanly: the parts finished so far are kept, and the
     manifest says the run was interrupted.
     """
-    chunk_size = chunk_size or DEFAULT_CHUNK[engine]
+    chunk_size = chunk_size or default_chunk(n, engine)
     out_dir.mkdir(parents=True, exist_ok=False)
+    runs_dir = out_dir / records.RUNS
+    runs_dir.mkdir()
     started = dt.datetime.now(dt.UTC)
     t0 = time.perf_counter()
-    final, tmp = out_dir / "runs.parquet", out_dir / "runs.parquet.partial"
     completed = failures = 0
     interrupted = False
-    pending: list[pa.Table] = []  # chunks not yet written: row groups of >= ROW_GROUP rows read faster
-    buffered = 0
-    schema = records.schema(scenario)
-    # dictionary-encode only the string columns: for numbers it costs more than it saves
-    strings = [f.name for f in schema if f.type == pa.string()]
-    with pq.ParquetWriter(tmp, schema, compression="zstd", use_dictionary=strings) as writer:
-        try:
-            for table in iter_chunks(scenario, seed, n, workers, chunk_size, engine):
-                pending.append(table)
-                buffered += table.num_rows
-                if buffered >= ROW_GROUP:
-                    writer.write_table(pa.concat_tables(pending), row_group_size=ROW_GROUP)
-                    pending.clear()
-                    buffered = 0
-                completed += table.num_rows
-                failures += table.num_rows - table.column("error").null_count
-                if progress:
-                    progress(table.num_rows)
-        except KeyboardInterrupt:
-            interrupted = True
-        if pending:
-            writer.write_table(pa.concat_tables(pending), row_group_size=ROW_GROUP)
-    os.replace(tmp, final)
+    try:
+        for _, rows, failed in _chunk_results(scenario, seed, chunks(n, chunk_size), workers, engine, runs_dir):
+            completed += rows
+            failures += failed
+            if progress:
+                progress(rows)
+    except KeyboardInterrupt:
+        interrupted = True
+    finally:
+        records.remove_partial(runs_dir)
     wall = time.perf_counter() - t0
     write_json(out_dir / "manifest.json", {
         "scenario": scenario.name,

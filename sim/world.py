@@ -30,16 +30,37 @@ from sim.scenario import Param, Scenario
 NO_MEETING, CONTACT, SCHEDULED, SUMMIT = 0, 1, 2, 3
 
 
+def _bits(seed: int, stream: str, first: int, k: int) -> np.random.PCG64:
+    bits = np.random.PCG64(np.random.SeedSequence([seed, zlib.crc32(stream.encode())]))
+    bits.advance(first * k)  # exact jump: replication i always reads draws i*k .. i*k+k-1
+    return bits
+
+
 def uniforms(seed: int, stream: str, first: int, n: int, k: int = 1) -> np.ndarray:
     """Uniforms in (0, 1) for replications ``first .. first+n-1``: shape ``[n, k]``.
 
     Row *j* depends only on ``(seed, stream, first + j)``.
     """
-    bits = np.random.PCG64(np.random.SeedSequence([seed, zlib.crc32(stream.encode())]))
-    bits.advance(first * k)  # exact jump: replication i always reads draws i*k .. i*k+k-1
-    u = np.random.Generator(bits).random(n * k).reshape(n, k)
+    u = np.random.Generator(_bits(seed, stream, first, k)).random(n * k).reshape(n, k)
     u += 2.0**-54  # strictly inside (0, 1): inverse CDFs stay finite
     return u
+
+
+def bernoulli(seed: int, stream: str, first: int, n: int, k: int, p: np.ndarray) -> np.ndarray:
+    """Independent events with probability ``p[j]`` (per replication): bools of shape ``[n, k]``.
+
+    Each 64-bit draw gives two 32-bit uniforms, compared with ``p * 2**32`` without
+    conversion to floats (the calendar's daily contacts are the bulk of all draws).
+    Row *j* depends only on ``(seed, stream, first + j)``.
+    """
+    half = (k + 1) // 2
+    raw = _bits(seed, stream, first, half).random_raw(n * half).view(np.uint32).reshape(n, 2 * half)[:, :k]
+    certain = p >= 1.0
+    threshold = (np.clip(p, 0.0, 1.0) * 2.0**32).astype(np.uint64).clip(0, 2**32 - 1).astype(np.uint32)
+    hit = raw < threshold[:, None]
+    if certain.any():
+        hit |= certain[:, None]
+    return hit
 
 
 @dataclass(frozen=True)
@@ -149,6 +170,15 @@ class _Sampler:
             return np.full((self.n, k), self.fixed_u)
         return uniforms(self.seed, stream, self.first, self.n, k)
 
+    def bernoulli(self, stream: str, k: int, p: np.ndarray) -> np.ndarray:
+        if self.fixed_u is not None:
+            return np.broadcast_to((self.fixed_u < p)[:, None], (self.n, k)).copy()
+        return bernoulli(self.seed, stream, self.first, self.n, k, p)
+
+    def value(self, p: Param) -> float | np.ndarray:
+        """The parameter as a number if it is fixed, else its draws (both broadcast into arrays)."""
+        return self(p) if p.uncertain else float(p.value)
+
     def __call__(self, p: Param) -> np.ndarray:
         if not p.uncertain:
             return np.full(self.n, float(p.value))
@@ -193,9 +223,11 @@ def sample_worlds(scenario: Scenario, seed: int, first: int, n: int, *, nominal:
         ev_lo, ev_hi = np.zeros((n, n_events, n_issues)), np.zeros((n, n_events, n_issues))
         for k, e in enumerate(scenario.events):
             if e.party == me:
-                ev_res[:, k], ev_beta[:, k] = s(e.reservation), s(e.beta_factor)
+                ev_res[:, k], ev_beta[:, k] = s.value(e.reservation), s.value(e.beta_factor)
                 for i in range(n_issues):
-                    ev_lo[:, k, i], ev_hi[:, k, i] = s(e.min_shift[i]), s(e.max_shift[i])
+                    for out, shift in ((ev_lo, e.min_shift[i]), (ev_hi, e.max_shift[i])):
+                        if shift.uncertain or shift.value != 0.0:  # most events shift few limits
+                            out[:, k, i] = s.value(shift)
         t, a = spec.tactic, spec.acceptance
         parties.append(PartyWorld(
             weights=weights[me],
@@ -228,7 +260,7 @@ def sample_worlds(scenario: Scenario, seed: int, first: int, n: int, *, nominal:
             event_hi_shift=ev_hi,
         ))
 
-    meetings = (s.u("calendar.contacts", days) < s(scenario.contact_rate)[:, None]).astype(np.int8)
+    meetings = s.bernoulli("calendar.contacts", days, s(scenario.contact_rate)).view(np.int8)
     meetings *= CONTACT
     if scenario.meetings:
         held = s.u("calendar.meetings", len(scenario.meetings)) < s.each(

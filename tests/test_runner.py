@@ -3,10 +3,9 @@ import subprocess
 import sys
 
 import pandas as pd
-import pyarrow.parquet as pq
 import pytest
 
-from sim import runner
+from sim import records, runner
 from sim.model import NegotiationModel
 from tests.conftest import ROOT
 
@@ -20,15 +19,18 @@ def test_same_seed_same_file_any_workers(flagship, tmp_path):
     a = runner.run(flagship, n=120, seed=4, out_dir=tmp_path / "a", workers=1, chunk_size=50)
     b = runner.run(flagship, n=120, seed=4, out_dir=tmp_path / "b", workers=2, chunk_size=25)
     m = runner.run(flagship, n=120, seed=4, out_dir=tmp_path / "m", workers=2, chunk_size=40, engine="mesa")
-    ta, tb = pq.read_table(a.out_dir / "runs.parquet"), pq.read_table(b.out_dir / "runs.parquet")
-    assert ta.equals(tb) and ta.equals(pq.read_table(m.out_dir / "runs.parquet"))
+    ta, tb = records.read(a.out_dir / "runs"), records.read(b.out_dir / "runs")
+    assert ta.equals(tb) and ta.equals(records.read(m.out_dir / "runs"))
     assert ta.num_rows == 120 and ta.column("replication").to_pylist() == list(range(120))
     c = runner.run(flagship, n=120, seed=5, out_dir=tmp_path / "c", chunk_size=50)
-    assert not pq.read_table(c.out_dir / "runs.parquet").equals(ta)
+    assert not records.read(c.out_dir / "runs").equals(ta)
     manifest = json.loads((a.out_dir / "manifest.json").read_text())
     assert manifest["seed"] == 4 and manifest["replications"] == 120 and manifest["failures"] == 0
     assert manifest["scenario_sha256"] == flagship.sha256 and "mesa" in manifest["versions"]
-    assert not list(a.out_dir.glob("*.partial")) and not list(a.out_dir.glob("*.tmp"))
+    assert [p.name for p in records.parts(a.out_dir / "runs")] == ["part-000000000000.parquet",
+                                                                    "part-000000000050.parquet",
+                                                                    "part-000000000100.parquet"]
+    assert not list(a.out_dir.rglob("*.tmp"))
 
 
 def test_a_failing_replication_is_recorded_and_the_run_goes_on(flagship, tmp_path, monkeypatch):
@@ -46,7 +48,7 @@ def test_a_failing_replication_is_recorded_and_the_run_goes_on(flagship, tmp_pat
     monkeypatch.setattr(runner.batch, "run_worlds", broken)  # the batch engine falls back to Mesa per replication
     for engine in runner.ENGINES:
         result = runner.run(flagship, n=10, seed=1, out_dir=tmp_path / engine, engine=engine)
-        df = pd.read_parquet(tmp_path / engine / "runs.parquet")
+        df = pd.read_parquet(tmp_path / engine / "runs")
         assert result.failures == 1 and len(df) == 10
         assert df.loc[3, "status"] == "error" and "boom" in df.loc[3, "error"]
         assert df["error"].isna().sum() == 9
@@ -62,7 +64,8 @@ def test_cli_run_and_plot(tmp_path):
     r = cli("run", "scenarios/us_korea_from_july.toml", "--runs", "300", "--seed", "7", "--out", str(out), "--quiet")
     assert r.returncode == 0, r.stderr
     assert "P(agreement in principle by 2025-10-29) = " in r.stdout.splitlines()[0]
-    for name in ("runs.parquet", "summary.json", "manifest.json", "milestones.png", "closing_day.png",
+    assert (out / "runs").is_dir() and records.parts(out / "runs")
+    for name in ("summary.json", "manifest.json", "milestones.png", "closing_day.png",
                  "terms.png", "utility_plane.png"):
         assert (out / name).is_file(), name
     (out / "terms.png").unlink()
