@@ -147,6 +147,36 @@ class EventSpec:
     max_shift: tuple[Param, ...]
 
 
+class Bounds(NamedTuple):
+    """The valid range of a numeric field (``positive``: strictly above ``lo``)."""
+
+    lo: float
+    hi: float
+    positive: bool = False
+
+    def check(self, value: float) -> str | None:
+        """Why ``value`` is not valid for the field, or None if it is."""
+        if not math.isfinite(value):
+            return f"must be finite, got {value!r}"
+        if self.positive and value <= max(self.lo, 0.0):
+            return f"must be > {max(self.lo, 0.0):g}, got {value:g}"
+        if not self.lo <= value <= self.hi:
+            return f"must be in [{self.lo:g}, {self.hi:g}], got {value:g}"
+        return None
+
+
+class FactorSpec(NamedTuple):
+    """A parameter a sweep may vary, declared in the scenario: an exogenous uncertainty or a
+    policy lever (the distinction of exploratory modelling, as in the EMA Workbench)."""
+
+    path: str
+    low: float
+    high: float
+    kind: str  # "uncertainty" or "lever"
+    label: str
+    values: tuple[float, ...] = ()  # grid levels, if declared
+
+
 @dataclass(frozen=True)
 class Scenario:
     """A validated scenario. Build it with :func:`load_scenario` or :func:`parse_scenario`."""
@@ -170,6 +200,10 @@ class Scenario:
     signing_delay: Param
     events: tuple[EventSpec, ...]
     uncertain: tuple[Param, ...] = field(default=())
+    #: Every numeric field, by dotted path, with its valid range: what a sweep may vary.
+    numbers: dict[str, Bounds] = field(default_factory=dict, compare=False)
+    #: Declared sweep factors (``[[uncertainties]]`` and ``[[levers]]``), in file order.
+    factors: tuple[FactorSpec, ...] = field(default=())
 
     @property
     def summit_day(self) -> int:
@@ -200,6 +234,7 @@ class _Reader:
     def __init__(self, file: str) -> None:
         self.file = file
         self.uncertain: list[Param] = []
+        self.numbers: dict[str, Bounds] = {}
 
     def fail(self, path: str, problem: str) -> ScenarioError:
         return ScenarioError(self.file, path, problem)
@@ -231,6 +266,7 @@ class _Reader:
         dist_ok: bool = True,
     ) -> Param:
         where = f"{path}.{key}"
+        self.numbers[where] = Bounds(lo, hi, positive)
         if key not in data:
             if default is None:
                 raise self.fail(where, "is required")
@@ -486,7 +522,8 @@ def parse_scenario(data: dict[str, Any], file: str = "<scenario>", sha256: str =
         ScenarioError: naming ``file``, the field path and the problem.
     """
     r = _Reader(file)
-    top = r.table(data, "", {"scenario", "issues", "parties", "calendar", "summit", "signing", "events"},
+    top = r.table(data, "", {"scenario", "issues", "parties", "calendar", "summit", "signing", "events",
+                             "uncertainties", "levers"},
                   {"scenario", "issues", "parties"})
     s = r.table(top["scenario"], "scenario",
                 {"name", "title", "description", "start", "deadline", "horizon", "first_mover", "headline"},
@@ -527,6 +564,11 @@ def parse_scenario(data: dict[str, Any], file: str = "<scenario>", sha256: str =
     summit = r.table(top.get("summit", {}), "summit", {"max_gap", "label"})
     signing = r.table(top.get("signing", {}), "signing", {"delay_days"})
 
+    events = _events(r, top.get("events", []), keys, issues, start, horizon)
+    contact_rate = r.number(c, "contact_rate", "calendar", default=0.0, lo=0.0, hi=1.0)
+    summit_max_gap = r.number(summit, "max_gap", "summit", default=0.0, lo=0.0, hi=1.0)
+    signing_delay = r.number(signing, "delay_days", "signing", default=0.0, lo=0.0)
+    factors = tuple(f for kind in ("uncertainties", "levers") for f in _factors(r, top.get(kind, []), kind))
     return Scenario(
         path=file, sha256=sha256, name=name,
         title=r.string(s, "title", "scenario", default=name),
@@ -538,12 +580,64 @@ def parse_scenario(data: dict[str, Any], file: str = "<scenario>", sha256: str =
         issues=issues,
         parties=parties,  # type: ignore[arg-type]
         meetings=tuple(sorted(meetings, key=lambda m: m.day)),
-        contact_rate=r.number(c, "contact_rate", "calendar", default=0.0, lo=0.0, hi=1.0),
-        summit_max_gap=r.number(summit, "max_gap", "summit", default=0.0, lo=0.0, hi=1.0),
-        signing_delay=r.number(signing, "delay_days", "signing", default=0.0, lo=0.0),
-        events=_events(r, top.get("events", []), keys, issues, start, horizon),
+        contact_rate=contact_rate, summit_max_gap=summit_max_gap, signing_delay=signing_delay,
+        events=events,
         uncertain=tuple(r.uncertain),
+        numbers=dict(r.numbers),
+        factors=factors,
     )
+
+
+def resolve_path(numbers: dict[str, Bounds], path: str) -> str | None:
+    """The full dotted path of a numeric field, accepting a side's key as shorthand for
+    ``parties.<side>`` (``us.tactic.beta``); None if no such field exists."""
+    for candidate in (path, f"parties.{path}"):
+        if candidate in numbers:
+            return candidate
+    return None
+
+
+def unknown_path_message(numbers: dict[str, Bounds], path: str) -> str:
+    """'unknown parameter' with the closest valid paths, for error messages."""
+    import difflib
+
+    close = difflib.get_close_matches(path, list(numbers), n=3, cutoff=0.5)
+    close += difflib.get_close_matches(f"parties.{path}", list(numbers), n=3, cutoff=0.5)
+    hint = f"; did you mean {', '.join(dict.fromkeys(close))}?" if close else " (see 'python -m sim params <scenario>')"
+    return f"unknown parameter {path!r}{hint}"
+
+
+def _factors(r: _Reader, raw: Any, kind: str) -> list[FactorSpec]:
+    if not isinstance(raw, list):
+        raise r.fail(kind, f"must be an array of [[{kind}]] tables")
+    out = []
+    for n, item in enumerate(raw):
+        where = f"{kind}[{n}]"
+        d = r.table(item, where, {"path", "low", "high", "values", "label"}, {"path"})
+        path = resolve_path(r.numbers, r.string(d, "path", where))
+        if path is None:
+            raise r.fail(f"{where}.path", unknown_path_message(r.numbers, d["path"]))
+        values = d.get("values", [])
+        if not isinstance(values, list) or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
+            raise r.fail(f"{where}.values", "must be an array of numbers")
+        if values:
+            low, high = float(min(values)), float(max(values))
+        else:
+            for key in ("low", "high"):
+                if key not in d:
+                    raise r.fail(f"{where}.{key}", "is required (or give values)")
+                if isinstance(d[key], bool) or not isinstance(d[key], int | float):
+                    raise r.fail(f"{where}.{key}", f"must be a number, got {d[key]!r}")
+            low, high = float(d["low"]), float(d["high"])
+            if not low < high:
+                raise r.fail(f"{where}.high", f"must be above low ({low:g}), got {high:g}")
+        for key, v in (("low", low), ("high", high)):
+            problem = r.numbers[path].check(v)
+            if problem:
+                raise r.fail(f"{where}.{'values' if values else key}", f"{path} {problem}")
+        out.append(FactorSpec(path, low, high, "uncertainty" if kind == "uncertainties" else "lever",
+                              r.string(d, "label", where, default=path), tuple(float(v) for v in values)))
+    return out
 
 
 def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
@@ -555,6 +649,13 @@ def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
         else:
             out[key] = value
     return out
+
+
+def read_document(path: str | Path) -> tuple[dict[str, Any], str]:
+    """A scenario file's TOML document with its ``extends`` chain merged in, and its sha256
+    (what :func:`load_scenario` validates; sweeps edit it and validate each point)."""
+    data, raw = _read_toml(Path(path))
+    return data, hashlib.sha256(raw).hexdigest()
 
 
 def _read_toml(path: Path, chain: tuple[Path, ...] = ()) -> tuple[dict[str, Any], bytes]:

@@ -1,0 +1,184 @@
+"""Experimental designs over a scenario's parameters: which values each design point sets.
+
+A *factor* is a numeric scenario field, addressed by its dotted path (as in
+``runs/`` column names: ``parties.us.tactic.beta``; a side's key alone is short
+for ``parties.<side>``), with a range or a list of levels. Factors come from the
+command line (``--vary path=lo:hi:n``, ``path=lo:hi`` or ``path=a,b,c``) or from
+the scenario's declared ``[[uncertainties]]`` and ``[[levers]]``. Every factor is
+checked against the field's valid range before anything runs.
+
+Designs: full-factorial grid, Latin hypercube, Monte Carlo, and Sobol (Saltelli)
+and Morris designs through SALib. Random designs draw from the run's seed, so a
+design is reproducible. A point's scenario is the scenario document with the
+point's values written in, validated again as a whole (:func:`point_scenario`).
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from sim.scenario import Scenario, parse_scenario, resolve_path, unknown_path_message
+from sim.world import uniforms
+
+DESIGNS = ("grid", "lhs", "mc", "sobol", "morris")
+MORRIS_LEVELS = 4  # the p = 4 grid recommended by Morris (1991) and Saltelli et al. (2004)
+
+
+class DesignError(ValueError):
+    """A factor or design that cannot run; the message names the parameter and the problem."""
+
+
+@dataclass(frozen=True)
+class Factor:
+    """A parameter to vary: its path, range and (for grids) levels."""
+
+    path: str
+    low: float
+    high: float
+    values: tuple[float, ...] = ()
+    kind: str = "vary"  # "vary" (command line), "uncertainty" or "lever"
+
+
+@dataclass(frozen=True)
+class Design:
+    """Design points: ``values[k, j]`` is factor *j*'s value at point *k*."""
+
+    method: str
+    factors: tuple[Factor, ...]
+    values: np.ndarray
+    n: int  # the method's base sample size (Sobol N, Morris trajectories, LHS/MC points)
+
+    @property
+    def paths(self) -> list[str]:
+        return [f.path for f in self.factors]
+
+    def problem(self) -> dict[str, Any]:
+        """The SALib problem description of the design's factors."""
+        return {"num_vars": len(self.factors), "names": self.paths,
+                "bounds": [[f.low, f.high] for f in self.factors]}
+
+
+_NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
+
+
+def parse_vary(spec: str, scenario: Scenario) -> Factor:
+    """A ``--vary`` argument: ``path=lo:hi:n`` (n levels), ``path=lo:hi`` (a range for
+    random designs) or ``path=a,b,c`` (listed levels)."""
+    if "=" not in spec:
+        raise DesignError(f"--vary {spec!r}: expected path=lo:hi:n, path=lo:hi or path=a,b,c")
+    raw_path, rhs = (part.strip() for part in spec.split("=", 1))
+    path = resolve_path(scenario.numbers, raw_path)
+    if path is None:
+        raise DesignError(f"--vary {spec!r}: {unknown_path_message(scenario.numbers, raw_path)}")
+    if m := re.fullmatch(rf"({_NUMBER}):({_NUMBER})(?::(\d+))?", rhs):
+        low, high = float(m.group(1)), float(m.group(2))
+        if not low < high:
+            raise DesignError(f"--vary {spec!r}: lo must be below hi")
+        values: tuple[float, ...] = ()
+        if m.group(3) is not None:
+            count = int(m.group(3))
+            if count < 2:
+                raise DesignError(f"--vary {spec!r}: a range needs at least 2 levels")
+            values = tuple(float(v) for v in np.linspace(low, high, count))
+    elif re.fullmatch(rf"{_NUMBER}(?:\s*,\s*{_NUMBER})*", rhs):
+        values = tuple(dict.fromkeys(float(v) for v in rhs.split(",")))
+        low, high = min(values), max(values)
+    else:
+        raise DesignError(f"--vary {spec!r}: cannot read {rhs!r}; expected lo:hi:n, lo:hi or a,b,c")
+    for v in (low, high):
+        problem = scenario.numbers[path].check(v)
+        if problem:
+            raise DesignError(f"--vary {spec!r}: {path} {problem}")
+    return Factor(path, low, high, values)
+
+
+def declared_factors(scenario: Scenario) -> tuple[Factor, ...]:
+    """The scenario's ``[[uncertainties]]`` and ``[[levers]]`` as factors."""
+    return tuple(Factor(f.path, f.low, f.high, f.values, f.kind) for f in scenario.factors)
+
+
+def make_design(method: str, factors: tuple[Factor, ...], *, n: int | None = None, seed: int = 0,
+                levels: int = 5) -> Design:
+    """Build a design.
+
+    Args:
+        method: ``grid``, ``lhs``, ``mc``, ``sobol`` or ``morris``.
+        factors: What to vary (at least one; distinct paths).
+        n: Points for ``lhs``/``mc``; base sample N for ``sobol`` (N·(d+2) points, a power
+            of 2) and trajectories for ``morris`` (N·(d+1) points).
+        seed: Seed of the random designs.
+        levels: Grid levels of a factor given only as a range.
+    """
+    if method not in DESIGNS:
+        raise DesignError(f"unknown design {method!r}; expected one of {', '.join(DESIGNS)}")
+    if not factors:
+        raise DesignError("nothing to vary: give --vary path=... or declare [[uncertainties]]/[[levers]] "
+                          "in the scenario")
+    paths = [f.path for f in factors]
+    if len(set(paths)) != len(paths):
+        raise DesignError(f"a parameter is varied twice: {', '.join(p for p in paths if paths.count(p) > 1)}")
+    if method == "grid":
+        axes = [f.values or tuple(np.linspace(f.low, f.high, levels)) for f in factors]
+        values = np.array(list(itertools.product(*axes)), dtype=float)
+        return Design(method, factors, values, len(values))
+    if n is None or n < 1:
+        raise DesignError(f"the {method} design needs --points/--n of at least 1")
+    low = np.array([f.low for f in factors])
+    span = np.array([f.high for f in factors]) - low
+    d = len(factors)
+    if method == "mc":
+        unit = uniforms(seed, "design.mc", 0, n, d)
+    elif method == "lhs":
+        # one point per stratum of every factor, strata paired by random permutations
+        u = uniforms(seed, "design.lhs", 0, n, 2 * d)
+        strata = np.argsort(u[:, :d], axis=0)
+        unit = (strata + u[:, d:]) / n
+    elif method == "sobol":
+        from SALib.sample import sobol
+
+        if n & (n - 1):
+            raise DesignError(f"the sobol design needs --n a power of 2 (Sobol' sequence balance), got {n}")
+        unit = sobol.sample({"num_vars": d, "names": paths, "bounds": [[0.0, 1.0]] * d}, n,
+                            calc_second_order=False, scramble=True, seed=seed)
+    else:
+        from SALib.sample import morris
+
+        unit = morris.sample({"num_vars": d, "names": paths, "bounds": [[0.0, 1.0]] * d}, n,
+                             num_levels=MORRIS_LEVELS, seed=seed)
+    return Design(method, factors, low + unit * span, n)
+
+
+def _set(data: Any, path: str, value: float) -> None:
+    """Write ``value`` at a dotted path (``a.b[2].c``) of a TOML document, creating tables."""
+    parts = re.findall(r"[^.\[\]]+|\[\d+\]", path)
+    node = data
+    for part, nxt in zip(parts, parts[1:], strict=False):
+        if part.startswith("["):
+            node = node[int(part[1:-1])]
+        else:
+            if not isinstance(node.get(part), dict | list):
+                node[part] = [] if nxt.startswith("[") else {}
+            node = node[part]
+    last = parts[-1]
+    if last.startswith("["):
+        node[int(last[1:-1])] = value
+    else:
+        node[last] = value
+
+
+def point_scenario(document: dict[str, Any], file: str, sha256: str, paths: list[str], values: np.ndarray) -> Scenario:
+    """The scenario of one design point: ``document`` with ``paths`` set to ``values``, validated.
+
+    Raises:
+        ScenarioError: if the combination is invalid (e.g. a limit pushed past another).
+    """
+    doc = copy.deepcopy(document)
+    for path, value in zip(paths, values, strict=True):
+        _set(doc, path, float(value))
+    return parse_scenario(doc, file, sha256)
