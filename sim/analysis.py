@@ -172,3 +172,126 @@ def report(summary: dict[str, Any]) -> list[str]:
         lines.append(f"  {m['label']:<24} by summit {b['p']:.3f} [{b['low']:.3f}, {b['high']:.3f}]   "
                      f"by {summary['horizon']} {h['p']:.3f}   median date {median}")
     return lines
+
+
+# --- design points and comparisons -------------------------------------------------------
+
+
+def point_summary(table: pa.Table, scenario: Scenario) -> dict[str, float]:
+    """One design point's results as a flat row: per milestone P(before summit) with its 95%
+    Wilson interval and P(by horizon); closing-day quantiles of the headline milestone; the
+    median and mean of each agreed term; mean utilities; counts."""
+    status = table.column("status")
+    ok = pc.not_equal(status, "error").fill_null(True).to_numpy(zero_copy_only=False)
+    n = int(ok.sum())
+    row: dict[str, float] = {"n": n, "failures": int(len(ok) - n)}
+    for m in MILESTONES:
+        day = table.column(f"{m}_day").fill_null(-1).to_numpy(zero_copy_only=False)
+        reached = (day >= 0) & ok
+        p, lo, hi = wilson(int((reached & (day <= scenario.summit_day)).sum()), n)
+        row |= {f"p.{m}": p, f"p.{m}.low": lo, f"p.{m}.high": hi,
+                f"p.{m}.by_horizon": wilson(int(reached.sum()), n)[0]}
+    day = table.column(f"{scenario.headline}_day").fill_null(-1).to_numpy(zero_copy_only=False)
+    closing = quantiles(day[(day >= 0) & ok].astype(np.float64)) or {}
+    for q in ("q05", "q25", "q50", "q75", "q95"):
+        row[f"closing_day.{q}"] = closing.get(q, math.nan)
+    agreed = table.column("agreement").fill_null(False).to_numpy(zero_copy_only=False) & ok
+    for name in [f"term.{i.key}" for i in scenario.issues] + [f"utility.{p.key}" for p in scenario.parties]:
+        values = table.column(name).to_numpy(zero_copy_only=False).astype(np.float64)[agreed]
+        row[f"{name}.q50"] = float(np.median(values)) if values.size else math.nan
+        row[f"{name}.mean"] = float(values.mean()) if values.size else math.nan
+    return row
+
+
+def paired_difference(a: np.ndarray, b: np.ndarray, z: float = Z95) -> dict[str, float]:
+    """Mean of ``a - b`` over pairs measured on the same worlds, with its paired 95% interval,
+    and the interval two independent samples of the same sizes would give (for contrast).
+
+    NaN pairs (e.g. a term where either run has no agreement) are dropped from both.
+    """
+    keep = ~(np.isnan(a) | np.isnan(b))
+    a, b = a[keep].astype(np.float64), b[keep].astype(np.float64)
+    n = int(keep.sum())
+    if n < 2:
+        return {"diff": math.nan, "low": math.nan, "high": math.nan, "unpaired_low": math.nan,
+                "unpaired_high": math.nan, "n": n, "mean_a": math.nan, "mean_b": math.nan}
+    d = a - b
+    diff = float(d.mean())
+    half = z * float(d.std(ddof=1)) / math.sqrt(n)
+    half_unpaired = z * math.sqrt((a.var(ddof=1) + b.var(ddof=1)) / n)
+    return {"diff": diff, "low": diff - half, "high": diff + half, "unpaired_low": diff - half_unpaired,
+            "unpaired_high": diff + half_unpaired, "n": n, "mean_a": float(a.mean()), "mean_b": float(b.mean())}
+
+
+def prim_box(x: np.ndarray, hit: np.ndarray, *, alpha: float = 0.05, min_mass: float = 0.05) -> dict[str, Any]:
+    """Scenario discovery by PRIM (Friedman & Fisher 1999): a box of input space where
+    ``hit`` (e.g. P(deal) ≥ a threshold) is concentrated.
+
+    Starting from the whole sample, each step peels the ``alpha`` share of points off one
+    face of the box — the peel that leaves the highest density of hits — until fewer than
+    ``min_mass`` of the points remain or no peel raises the density.
+
+    Args:
+        x: Design points, ``[points, factors]``.
+        hit: Boolean per point.
+
+    Returns:
+        ``low``/``high`` bounds per factor, ``density`` (share of hits inside), ``coverage``
+        (share of all hits inside), ``mass`` (share of points inside) and the peeling
+        ``trajectory`` of (coverage, density, mass).
+    """
+    hit = np.asarray(hit, dtype=bool)
+    n, d = x.shape
+    inside = np.ones(n, dtype=bool)
+    low, high = x.min(axis=0).astype(float), x.max(axis=0).astype(float)
+    total = max(int(hit.sum()), 1)
+
+    def stats(mask: np.ndarray) -> tuple[float, float, float]:
+        return float(hit[mask].sum() / total), float(hit[mask].mean()), float(mask.mean())
+
+    trajectory = [stats(inside)]
+    while hit.any() and inside.mean() > min_mass:
+        best = None
+        for j in range(d):
+            values = x[inside, j]
+            for side, cut in (("low", np.quantile(values, alpha)), ("high", np.quantile(values, 1 - alpha))):
+                keep = inside & ((x[:, j] >= cut) if side == "low" else (x[:, j] <= cut))
+                if keep.sum() == inside.sum() or keep.sum() < max(1, min_mass * n):
+                    continue
+                density = hit[keep].mean()
+                if best is None or density > best[0]:
+                    best = (density, j, side, cut, keep)
+        if best is None or best[0] <= hit[inside].mean():
+            break
+        _, j, side, cut, inside = best
+        if side == "low":
+            low[j] = cut
+        else:
+            high[j] = cut
+        trajectory.append(stats(inside))
+    coverage, density, mass = stats(inside)
+    return {"low": low.tolist(), "high": high.tolist(), "coverage": coverage, "density": density, "mass": mass,
+            "trajectory": trajectory}
+
+
+def sensitivity(method: str, problem: dict[str, Any], x: np.ndarray, y: np.ndarray, seed: int) -> dict[str, Any]:
+    """Sobol first-order and total indices, or Morris μ* and σ, of output ``y`` over a
+    SALib design ``x``, with 95% bootstrap confidence intervals (SALib)."""
+    if np.isnan(y).any():
+        raise ValueError(f"{int(np.isnan(y).sum())} design point(s) have no result (failed); "
+                         "a sensitivity analysis needs every point")
+    if method == "sobol":
+        from SALib.analyze import sobol
+
+        si = sobol.analyze(problem, y, calc_second_order=False, conf_level=0.95, seed=seed)
+        keys = ("S1", "S1_conf", "ST", "ST_conf")
+    elif method == "morris":
+        from SALib.analyze import morris
+
+        from sim.design import MORRIS_LEVELS
+
+        si = morris.analyze(problem, x, y, num_levels=MORRIS_LEVELS, conf_level=0.95, seed=seed)
+        keys = ("mu", "mu_star", "mu_star_conf", "sigma")
+    else:
+        raise ValueError(f"unknown sensitivity method {method!r}")
+    return {"method": method, "names": list(problem["names"])} | {k: [float(v) for v in si[k]] for k in keys}

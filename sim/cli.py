@@ -1,4 +1,4 @@
-"""Command-line interface: ``python -m sim {run,trace,plot,check}``.
+"""Command-line interface: ``python -m sim {run,sweep,sensitivity,compare,trace,plot,check,params}``.
 
 Exit codes: 0 success; 1 some replications failed; 2 bad input (scenario file,
 arguments, results folder); 130 interrupted.
@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from sim import analysis, plots, records, runner
-from sim.scenario import Scenario, ScenarioError, load_scenario
+from sim.scenario import MILESTONES, Scenario, ScenarioError, load_scenario
 
 RESULTS = Path("results")
 
@@ -115,6 +115,130 @@ def cmd_plot(args: argparse.Namespace) -> int:
     return 0
 
 
+def _progress_bar(total: int, unit: str, desc: str, quiet: bool):
+    from tqdm import tqdm
+
+    tqdm.monitor_interval = 0  # no monitor thread: lets the runner fork its workers
+    return tqdm(total=total, unit=unit, desc=desc, disable=quiet or None)
+
+
+def _factors(args: argparse.Namespace, scenario: Scenario) -> tuple:
+    from sim.design import declared_factors, parse_vary
+
+    return tuple(parse_vary(v, scenario) for v in args.vary) if args.vary else declared_factors(scenario)
+
+
+def _sweep(args: argparse.Namespace, kind: str) -> int:
+    from sim import sweep
+    from sim.design import DesignError, make_design
+
+    if args.resume:
+        folder = Path(args.resume)
+        if args.scenario or args.vary:
+            raise UsageError("--resume DIR continues the sweep recorded in DIR; give no scenario or --vary with it")
+        try:
+            manifest, _ = sweep.load(folder)
+        except sweep.SweepError as exc:
+            raise UsageError(str(exc)) from None
+    else:
+        if not args.scenario:
+            raise UsageError("give a scenario file (or --resume DIR)")
+        scenario = load_scenario(args.scenario)
+        method = args.method if kind == "sensitivity" else args.design
+        try:
+            design = make_design(method, _factors(args, scenario), n=args.n if kind == "sensitivity" else args.points,
+                                 seed=args.seed, levels=getattr(args, "levels", 5))
+            # every point's scenario is validated before anything runs
+            from sim.design import point_scenario
+            from sim.scenario import read_document
+
+            document, sha = read_document(args.scenario)
+            for k, values in enumerate(design.values):
+                try:
+                    point_scenario(document, args.scenario, sha, design.paths, values)
+                except ScenarioError as exc:
+                    raise UsageError(f"design point {k} ({', '.join(f'{p}={v:g}' for p, v in zip(design.paths, values, strict=True))}) "
+                                     f"is not a valid scenario: {exc}") from None
+        except DesignError as exc:
+            raise UsageError(str(exc)) from None
+        stamp = runner.new_run_dir(RESULTS, scenario).name
+        folder = _fresh_dir(Path(args.out)) if args.out else RESULTS / scenario.name / f"{kind}-{stamp}"
+        sweep.start(folder, scenario, design, kind=kind, runs=args.runs, seed=args.seed, engine=args.engine,
+                    save_runs=args.save_runs, command=sys.argv)
+        manifest = json.loads((folder / "manifest.json").read_text())
+    runner.run_replication(load_scenario(manifest["scenario_file"]), 0, 0, manifest["engine"])  # compile once
+    with _progress_bar(manifest["points"], "point", manifest["scenario"], args.quiet) as bar:
+        def progress(done: int, total: int) -> None:
+            bar.n = done
+            bar.refresh()
+
+        try:
+            result = sweep.run_sweep(folder, workers=args.workers, executor=args.executor, scheduler=args.scheduler,
+                                     progress=progress)
+        except sweep.SweepError as exc:
+            raise UsageError(str(exc)) from None
+    print(f"{result.done:,} of {result.points:,} points ({manifest['runs']:,} replications each) "
+          f"in {result.wall_seconds:.1f} s; results in {folder}/")
+    if result.interrupted:
+        print(f"Interrupted. Continue with: python -m sim {kind} --resume {folder}", file=sys.stderr)
+        return 130
+    made = sweep.finish(folder, milestone=args.milestone, threshold=args.threshold)
+    if "sensitivity" in made:
+        si = made["sensitivity"]
+        cols = ("S1", "ST") if si["method"] == "sobol" else ("mu_star", "sigma")
+        print(f"  {'parameter':<44} {cols[0]:>8} {cols[1]:>8}")
+        for k, name in enumerate(si["names"]):
+            print(f"  {name:<44} {si[cols[0]][k]:>8.3f} {si[cols[1]][k]:>8.3f}")
+    if "discovery" in made:
+        box = made["discovery"]
+        print(f"  PRIM box where P({args.milestone} before summit) >= {args.threshold:g}: density "
+              f"{box['density']:.2f}, coverage {box['coverage']:.2f}")
+        _, design = sweep.load(folder)
+        for f, lo, hi in zip(design.factors, box["low"], box["high"], strict=True):
+            if hi - lo < 0.99 * (f.high - f.low):  # only the factors the box restricts
+                print(f"    {f.path}: [{lo:.4g}, {hi:.4g}] of [{f.low:g}, {f.high:g}]")
+    if result.failed:
+        print(f"{result.failed} point(s) failed; see the 'error' column of points.parquet", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    return _sweep(args, "sweep")
+
+
+def cmd_sensitivity(args: argparse.Namespace) -> int:
+    return _sweep(args, "sensitivity")
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from sim import compare, sweep_plots
+
+    a, b = load_scenario(args.a), load_scenario(args.b)
+    out_dir = _fresh_dir(Path(args.out)) if args.out else RESULTS / a.name / f"compare-{b.name}-{runner.new_run_dir(RESULTS, a).name}"
+    runner.run_replication(a, args.seed, 0, args.engine)
+    with _progress_bar(2 * args.runs, "rep", f"{a.name} vs {b.name}", args.quiet) as bar:
+        result = compare.compare(a, b, runs=args.runs, seed=args.seed, out_dir=out_dir, workers=args.workers,
+                                 engine=args.engine, progress=bar.update)
+    print("\n".join(compare.report(result)))
+    days = [analysis.days(out_dir / tag / records.RUNS, f"{a.headline}_day") for tag in ("a", "b")]
+    sweep_plots.plot_compare(days, [a, b], a.headline, out_dir / "compare.png")
+    print(f"Results: {out_dir}/ (compare.json, compare.png, a/, b/)")
+    return 0
+
+
+def cmd_params(args: argparse.Namespace) -> int:
+    sc = load_scenario(args.scenario)
+    uncertain = {p.path for p in sc.uncertain}
+    print(f"{'parameter (dotted path)':<56} valid range")
+    for path, b in sc.numbers.items():
+        rng = f"({b.lo:g}, {b.hi:g}]" if b.positive else f"[{b.lo:g}, {b.hi:g}]"
+        print(f"{path:<56} {rng}{'   uncertain' if path in uncertain else ''}")
+    for f in sc.factors:
+        print(f"declared {f.kind}: {f.path} in [{f.low:g}, {f.high:g}]")
+    return 0
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     for path in args.scenarios:
         sc = load_scenario(path)
@@ -133,7 +257,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--runs", type=_positive, default=1000, help="number of replications (default 1000)")
     r.add_argument("--seed", type=_seed, default=0, help="run seed (default 0)")
     r.add_argument("--workers", type=_positive, default=1, help="worker processes (default 1)")
-    r.add_argument("--chunk-size", type=_positive, help="replications per chunk (default: 10,000 batch, 250 mesa)")
+    r.add_argument("--chunk-size", type=_positive, help="replications per chunk (default: n/16, within 2,000-25,000 "
+                                                         "for batch, 50-250 for mesa)")
     r.add_argument("--engine", choices=runner.ENGINES, default="batch",
                    help="batch: compiled, fast (default); mesa: the reference Mesa model, same results")
     r.add_argument("--out", help="output folder (default results/<scenario>/<timestamp>/)")
@@ -152,6 +277,55 @@ def build_parser() -> argparse.ArgumentParser:
     pl.add_argument("folder")
     pl.add_argument("--scenario", help="scenario file (default: the one recorded in the manifest)")
     pl.set_defaults(func=cmd_plot)
+
+    from sim.design import DESIGNS
+    from sim.sweep import EXECUTORS
+
+    for name, helptext in (("sweep", "parameter sweep over a design (grid, lhs, mc, sobol, morris)"),
+                           ("sensitivity", "global sensitivity analysis (Sobol or Morris, through SALib)")):
+        w = sub.add_parser(name, help=helptext)
+        w.add_argument("scenario", nargs="?", help="scenario TOML file")
+        w.add_argument("--vary", action="append", default=[], metavar="PATH=SPEC",
+                       help="a parameter and its levels: path=lo:hi:n, path=a,b,c, or path=lo:hi (random designs); "
+                            "repeatable; default: the scenario's [[uncertainties]] and [[levers]]")
+        if name == "sweep":
+            w.add_argument("--design", choices=DESIGNS, default="grid", help="design (default grid)")
+            w.add_argument("--points", type=_positive, help="points of an lhs/mc design; base N of sobol/morris")
+            w.add_argument("--levels", type=_positive, default=5, help="grid levels of a factor given as lo:hi")
+        else:
+            w.add_argument("--method", choices=("sobol", "morris"), default="sobol")
+            w.add_argument("--n", type=_positive, default=64,
+                           help="base sample: Sobol N (a power of 2; N(d+2) points) or Morris trajectories")
+        w.add_argument("--runs", type=_positive, default=500, help="replications per point (default 500)")
+        w.add_argument("--seed", type=_seed, default=0)
+        w.add_argument("--workers", type=_positive, default=1)
+        w.add_argument("--engine", choices=runner.ENGINES, default="batch")
+        w.add_argument("--executor", choices=EXECUTORS, default="local",
+                       help="local processes (default) or a Dask cluster (LocalCluster unless --scheduler)")
+        w.add_argument("--scheduler", help="address of a running Dask scheduler, e.g. tcp://host:8786")
+        w.add_argument("--out", help="output folder (default results/<scenario>/<kind>-<timestamp>/)")
+        w.add_argument("--resume", metavar="DIR", help="continue the sweep recorded in DIR")
+        w.add_argument("--save-runs", action="store_true", help="also keep every point's per-replication records")
+        w.add_argument("--milestone", choices=tuple(MILESTONES), default="agreement",
+                       help="outcome for curves, sensitivity and discovery (default agreement)")
+        w.add_argument("--threshold", type=float, default=0.5, help="scenario discovery: P(deal) at least this")
+        w.add_argument("--quiet", action="store_true")
+        w.set_defaults(func=cmd_sweep if name == "sweep" else cmd_sensitivity)
+
+    cp = sub.add_parser("compare", help="two scenarios on the same worlds, paired intervals")
+    cp.add_argument("a")
+    cp.add_argument("b")
+    cp.add_argument("--runs", type=_positive, default=10_000)
+    cp.add_argument("--seed", type=_seed, default=0)
+    cp.add_argument("--workers", type=_positive, default=1)
+    cp.add_argument("--engine", choices=runner.ENGINES, default="batch")
+    cp.add_argument("--out")
+    cp.add_argument("--quiet", action="store_true")
+    cp.set_defaults(func=cmd_compare)
+
+    pp = sub.add_parser("params", help="list a scenario's numeric parameters (what --vary can address)")
+    pp.add_argument("scenario")
+    pp.set_defaults(func=cmd_params)
 
     c = sub.add_parser("check", help="validate scenario files")
     c.add_argument("scenarios", nargs="+")

@@ -35,7 +35,7 @@ COLORS = ("#1f4e9c", "#c0392b")  # side A, side B
 MILESTONE_COLORS = {"agreement": "#2e7d32", "signed": "#f39c12", "ratified": "#6a1b9a"}
 
 
-def _save(fig: plt.Figure, path: Path) -> Path:
+def save_figure(fig: plt.Figure, path: Path) -> Path:
     tmp = path.with_name(path.stem + ".tmp.png")
     fig.savefig(tmp, dpi=110, bbox_inches="tight")
     plt.close(fig)
@@ -68,7 +68,7 @@ def plot_milestones(summary: dict[str, Any], path: Path) -> Path:
     ax.set_title(f"{summary['title']}\nmilestones reached (95% Wilson intervals, n={summary['replications']:,})",
                  fontsize=10)
     ax.legend(fontsize=8, loc="upper right")
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_closing_day(path: Path, scenario: Scenario, out: Path) -> Path:
@@ -90,7 +90,7 @@ def plot_closing_day(path: Path, scenario: Scenario, out: Path) -> Path:
     ax2.axvline(pd.Timestamp(scenario.deadline), color="black", ls="--", lw=1)
     ax2.legend(fontsize=8, loc="lower right")
     ax2.xaxis.set_major_formatter(mdates.DateFormatter("%b %d"))
-    return _save(fig, out)
+    return save_figure(fig, out)
 
 
 def plot_terms(path: Path, scenario: Scenario, out: Path) -> Path:
@@ -122,7 +122,7 @@ def plot_terms(path: Path, scenario: Scenario, out: Path) -> Path:
         fig.legend(handles, labels, loc="lower right", fontsize=8)
     fig.suptitle(f"Agreed terms ({int(agreed.sum()):,} agreements)", fontsize=10)
     fig.tight_layout()
-    return _save(fig, out)
+    return save_figure(fig, out)
 
 
 def nominal_frontier(scenario: Scenario) -> tuple[np.ndarray, tuple[float, float], tuple[float, float]]:
@@ -155,7 +155,7 @@ def plot_utility_plane(path: Path, scenario: Scenario, out: Path, max_points: in
     ax.set_ylabel(f"utility to {b.label}")
     ax.set_title("Agreements on the utility plane", fontsize=10)
     ax.legend(fontsize=7, loc="lower left")
-    return _save(fig, out)
+    return save_figure(fig, out)
 
 
 def plot_run(path: Path, scenario: Scenario, summary: dict[str, Any], out_dir: Path) -> list[Path]:
@@ -209,4 +209,4 @@ def plot_dance(model: NegotiationModel, path: Path) -> Path:
     axes[0].set_title(f"{sc.title}\nreplication {int(model.world.index)}: {outcome} "
                       "(purple lines: events)", fontsize=9)
     fig.tight_layout()
-    return _save(fig, path)
+    return save_figure(fig, path)

@@ -1,0 +1,132 @@
+"""Figures of sweeps, sensitivity analyses and scenario comparisons, as PNG files.
+
+- ``curves.png``: P(milestone before the summit) against each varied parameter, with
+  its 95% interval band (grid: the mean over the other factors' levels; random
+  designs: each point, and a binned mean).
+- ``heatmap.png``: P(milestone before the summit) over two grid factors.
+- ``sensitivity.png``: Sobol first-order and total indices, or Morris μ* and σ, with
+  confidence intervals.
+- ``discovery.png``: the PRIM box where P(deal) ≥ the threshold, on its two most
+  restricted factors.
+- ``compare.png``: closing-day distributions of two scenarios on the same worlds.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.plots import COLORS, plt, save_figure
+from sim.scenario import MILESTONES, Scenario
+
+
+def _short(path: str) -> str:
+    return path.removeprefix("parties.")
+
+
+def plot_curves(df: pd.DataFrame, paths: list[str], milestone: str, grid: bool, out: Path) -> Path:
+    """P(milestone before the summit) against each factor, with its interval band."""
+    k = len(paths)
+    fig, axes = plt.subplots(1, k, figsize=(4.2 * k, 3.6), squeeze=False, sharey=True)
+    p, lo, hi = df[f"p.{milestone}"], df[f"p.{milestone}.low"], df[f"p.{milestone}.high"]
+    for ax, path in zip(axes[0], paths, strict=True):
+        x = df[f"param.{path}"]
+        if grid:
+            g = pd.DataFrame({"x": x, "p": p, "lo": lo, "hi": hi}).groupby("x").mean()
+            ax.fill_between(g.index, g["lo"], g["hi"], color=COLORS[0], alpha=0.2, label="95% interval")
+            ax.plot(g.index, g["p"], marker="o", ms=3, color=COLORS[0],
+                    label="P" if k == 1 else "P (mean over other factors)")
+        else:
+            ax.vlines(x, lo, hi, color=COLORS[0], alpha=0.15, lw=1)
+            ax.scatter(x, p, s=6, color=COLORS[0], alpha=0.6, label="design points (95% intervals)")
+            bins = np.linspace(x.min(), x.max(), 11)
+            mid = 0.5 * (bins[1:] + bins[:-1])
+            which = np.clip(np.digitize(x, bins) - 1, 0, 9)
+            means = [p[which == b].mean() if (which == b).any() else np.nan for b in range(10)]
+            ax.plot(mid, means, color=COLORS[1], lw=2, label="binned mean")
+        ax.set_xlabel(_short(path), fontsize=8)
+        ax.set_ylim(0, 1)
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel(f"P({MILESTONES[milestone]} before summit)")
+    axes[0][0].legend(fontsize=7)
+    return save_figure(fig, out)
+
+
+def plot_heatmap(df: pd.DataFrame, x_path: str, y_path: str, milestone: str, out: Path) -> Path:
+    """P(milestone before the summit) over two grid factors (mean over any others)."""
+    table = df.pivot_table(index=f"param.{y_path}", columns=f"param.{x_path}", values=f"p.{milestone}", aggfunc="mean")
+    fig, ax = plt.subplots(figsize=(6.5, 5))
+    im = ax.imshow(table.to_numpy(), origin="lower", aspect="auto", cmap="viridis", vmin=0, vmax=1)
+    ax.set_xticks(range(table.shape[1]), [f"{v:g}" for v in table.columns], fontsize=7, rotation=45)
+    ax.set_yticks(range(table.shape[0]), [f"{v:g}" for v in table.index], fontsize=7)
+    for (i, j), v in np.ndenumerate(table.to_numpy()):
+        ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=6, color="white" if v < 0.6 else "black")
+    ax.set_xlabel(_short(x_path))
+    ax.set_ylabel(_short(y_path))
+    fig.colorbar(im, ax=ax, label=f"P({MILESTONES[milestone]} before summit)")
+    return save_figure(fig, out)
+
+
+def plot_sensitivity(indices: dict[str, Any], out: Path) -> Path:
+    """Sobol S1 and ST (or Morris μ* and σ) per factor, with confidence intervals."""
+    names = [_short(n) for n in indices["names"]]
+    x = np.arange(len(names))
+    fig, ax = plt.subplots(figsize=(max(5, 1.1 * len(names) + 2), 4))
+    if indices["method"] == "sobol":
+        bars = (("S1", "S1_conf", "first order"), ("ST", "ST_conf", "total"))
+        ax.set_ylabel("Sobol index")
+    else:
+        bars = (("mu_star", "mu_star_conf", "μ* (mean |elementary effect|)"), ("sigma", None, "σ (interactions)"))
+        ax.set_ylabel("elementary effect on P")
+    for k, (key, conf, label) in enumerate(bars):
+        err = np.array(indices[conf]) if conf else None
+        ax.bar(x + (k - 0.5) * 0.38, indices[key], 0.38, yerr=err, capsize=3, label=label, color=COLORS[k])
+    ax.set_xticks(x, names, rotation=30, ha="right", fontsize=8)
+    ax.axhline(0, color="black", lw=0.8)
+    ax.legend(fontsize=8)
+    ax.set_title(f"Sensitivity of P({indices['output']}) ({indices['method']}, 95% confidence)", fontsize=10)
+    return save_figure(fig, out)
+
+
+def plot_discovery(df: pd.DataFrame, paths: list[str], box: dict[str, Any], milestone: str, threshold: float,
+                   out: Path) -> Path:
+    """The PRIM box on the two factors it restricts most, points coloured by P ≥ threshold."""
+    x = df[[f"param.{p}" for p in paths]].to_numpy()
+    span = x.max(axis=0) - x.min(axis=0)
+    restriction = 1 - (np.array(box["high"]) - np.array(box["low"])) / np.where(span > 0, span, 1)
+    order = np.argsort(-restriction)
+    i, j = (order[0], order[1]) if len(paths) > 1 else (order[0], order[0])
+    hit = df[f"p.{milestone}"].to_numpy() >= threshold
+    fig, ax = plt.subplots(figsize=(6, 5))
+    ax.scatter(x[~hit, i], x[~hit, j], s=10, color="#bbbbbb", label=f"P < {threshold:g}")
+    ax.scatter(x[hit, i], x[hit, j], s=10, color=COLORS[0], label=f"P ≥ {threshold:g}")
+    ax.add_patch(plt.Rectangle((box["low"][i], box["low"][j]), box["high"][i] - box["low"][i],
+                               box["high"][j] - box["low"][j], fill=False, lw=2, color=COLORS[1], label="PRIM box"))
+    ax.set_xlabel(_short(paths[i]))
+    ax.set_ylabel(_short(paths[j]))
+    ax.set_title(f"Where P({MILESTONES[milestone]} before summit) ≥ {threshold:g}: density {box['density']:.2f}, "
+                 f"coverage {box['coverage']:.2f}", fontsize=9)
+    ax.legend(fontsize=7)
+    return save_figure(fig, out)
+
+
+def plot_compare(days: list[np.ndarray], scenarios: list[Scenario], milestone: str, out: Path) -> Path:
+    """Closing-day histograms of two scenarios (same worlds), the summit marked."""
+    fig, ax = plt.subplots(figsize=(8, 4))
+    start = min(s.start for s in scenarios)
+    for k, (d, sc) in enumerate(zip(days, scenarios, strict=True)):
+        reached = d[d >= 0]
+        dates = pd.to_datetime([sc.date_of(int(v)) for v in np.unique(reached)])
+        counts = np.array([(reached == v).sum() for v in np.unique(reached)]) / max(len(d), 1)
+        ax.bar(dates + pd.Timedelta(hours=10 * k - 5), counts, width=0.4, color=COLORS[k], alpha=0.8,
+               label=f"{sc.name} (P by horizon {len(reached) / max(len(d), 1):.2f})")
+    ax.axvline(pd.Timestamp(scenarios[0].deadline), color="black", ls="--", lw=1, label=scenarios[0].summit_label)
+    ax.set_xlim(left=pd.Timestamp(start))
+    ax.set_ylabel("share of replications")
+    ax.set_title(f"When {MILESTONES[milestone]} is reached, on the same worlds", fontsize=10)
+    ax.legend(fontsize=8)
+    fig.autofmt_xdate()
+    return save_figure(fig, out)

@@ -1,0 +1,156 @@
+"""Sweeps: common random numbers, monotone curves, executors agree, failures, SIGKILL + resume, compare."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+
+from sim import analysis, sweep
+from sim.design import Factor, make_design
+from tests.conftest import ROOT
+
+FLAGSHIP = ROOT / "scenarios" / "us_korea_2025.toml"
+
+
+def new_sweep(tmp_path, name, flagship, factors, runs=300, method="grid", **kw):
+    folder = tmp_path / name
+    sweep.start(folder, flagship, make_design(method, factors, **kw), kind="sweep", runs=runs, seed=5,
+                engine="batch", save_runs=False)
+    return folder
+
+
+def table(folder):
+    return pq.read_table(folder / "points.parquet")
+
+
+def test_a_monotone_parameter_gives_a_monotone_curve(flagship, tmp_path):
+    # a wider summit bridge accepts every deal a narrower one did: on common worlds, P cannot fall
+    folder = new_sweep(tmp_path, "gap", flagship, (Factor("summit.max_gap", 0.0, 0.3, (0.0, 0.05, 0.1, 0.2, 0.3)),))
+    result = sweep.run_sweep(folder)
+    assert result.done == 5 and result.failed == 0 and not result.interrupted
+    p = table(folder).column("p.agreement").to_numpy()
+    assert (np.diff(p) >= 0).all() and p[-1] > p[0] + 0.1
+    assert (folder / "curves.png").exists() is False  # figures come from finish()
+    made = sweep.finish(folder)
+    assert (folder / "curves.png").is_file() and made["figures"]
+
+
+def test_results_do_not_depend_on_workers(flagship, tmp_path):
+    factors = (Factor("parties.us.tactic.beta", 0.3, 1.5, (0.3, 0.9, 1.5)), Factor("summit.max_gap", 0.0, 0.2, (0.0, 0.2)))
+    one, two = new_sweep(tmp_path, "one", flagship, factors), new_sweep(tmp_path, "two", flagship, factors)
+    sweep.run_sweep(one, workers=1)
+    sweep.run_sweep(two, workers=2)
+    assert table(one).equals(table(two))
+    assert table(one).num_rows == 6 and not list((one / "points").iterdir())
+
+
+def test_dask_local_cluster_equals_local_processes(flagship, tmp_path):
+    pytest.importorskip("distributed")
+    factors = (Factor("parties.korea.tactic.beta", 0.3, 1.5, (0.3, 1.5)), Factor("summit.max_gap", 0.0, 0.2, (0.0, 0.2)))
+    local, dask = new_sweep(tmp_path, "local", flagship, factors), new_sweep(tmp_path, "dask", flagship, factors)
+    sweep.run_sweep(local, workers=2)
+    sweep.run_sweep(dask, workers=2, executor="dask")
+    assert table(local).equals(table(dask))
+    assert json.loads((dask / "manifest.json").read_text())["executor"] == "dask"
+
+
+def test_a_failing_point_is_retried_then_recorded_and_the_sweep_goes_on(flagship, tmp_path, monkeypatch):
+    calls = []
+    original = sweep.run_point
+
+    def flaky(task):
+        calls.append(task.index)
+        if task.index == 1:
+            raise RuntimeError("point exploded")
+        return original(task)
+
+    monkeypatch.setattr(sweep, "run_point", flaky)
+    folder = new_sweep(tmp_path, "f", flagship, (Factor("summit.max_gap", 0.0, 0.2, (0.0, 0.1, 0.2)),))
+    result = sweep.run_sweep(folder)
+    t = table(folder).to_pandas()
+    assert result.failed == 1 and calls.count(1) == 1 + sweep.RETRIES
+    assert list(t["status"]) == ["ok", "failed", "ok"] and "point exploded" in t.loc[1, "error"]
+    assert t.loc[1, "attempts"] == 2 and np.isnan(t.loc[1, "p.agreement"]) and t.loc[2, "p.agreement"] >= 0
+
+
+def cli(*args, **kw):
+    return subprocess.run([sys.executable, "-m", "sim", *args], cwd=ROOT, capture_output=True, text=True, **kw)
+
+
+def test_sigkill_then_resume_gives_the_uninterrupted_table(flagship, tmp_path):
+    factors = (Factor("parties.us.tactic.beta", 0.2, 2.0, tuple(np.linspace(0.2, 2.0, 12))),
+               Factor("summit.max_gap", 0.0, 0.2, (0.0, 0.1, 0.2)))
+    reference = new_sweep(tmp_path, "ref", flagship, factors, runs=4000)
+    sweep.run_sweep(reference, workers=2)
+
+    folder = tmp_path / "killed"
+    cmd = [sys.executable, "-m", "sim", "sweep", str(FLAGSHIP), "--vary", "us.tactic.beta=0.2:2.0:12",
+           "--vary", "summit.max_gap=0,0.1,0.2", "--runs", "4000", "--seed", "5", "--out", str(folder), "--quiet"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and len(list((folder / "points").glob("point-*.parquet"))) < 4:
+        time.sleep(0.02)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    finished = len(list((folder / "points").glob("point-*.parquet")))
+    assert 4 <= finished < 36 and not (folder / "points.parquet").exists()
+
+    r = cli("sweep", "--resume", str(folder), "--quiet")
+    assert r.returncode == 0, r.stderr
+    assert table(folder).equals(table(reference))
+    assert json.loads((folder / "manifest.json").read_text())["status"] == "complete"
+    assert (folder / "heatmap.png").is_file()
+
+
+def test_cli_bad_vary_exits_2_and_writes_nothing(tmp_path):
+    out = tmp_path / "never"
+    r = cli("sweep", str(FLAGSHIP), "--vary", "us.tactic.betta=0.2:2:3", "--out", str(out))
+    assert r.returncode == 2 and "unknown parameter 'us.tactic.betta'" in r.stderr and "Traceback" not in r.stderr
+    r = cli("sweep", str(FLAGSHIP), "--vary", "korea.reservation=0.2:1.4:3", "--out", str(out))
+    assert r.returncode == 2 and "parties.korea.reservation must be in [0, 1], got 1.4" in r.stderr
+    assert not out.exists()
+
+
+def test_cli_sensitivity_morris(tmp_path):
+    out = tmp_path / "morris"
+    r = cli("sensitivity", str(FLAGSHIP), "--method", "morris", "--n", "6", "--runs", "200", "--out", str(out), "--quiet")
+    assert r.returncode == 0, r.stderr
+    si = json.loads((out / "sensitivity.json").read_text())
+    assert si["method"] == "morris" and len(si["mu_star"]) == 6 and (out / "sensitivity.png").is_file()
+    # the concession paces move P(deal before summit) more than the US reservation value
+    mu = dict(zip(si["names"], si["mu_star"], strict=True))
+    assert mu["parties.korea.tactic.beta"] > mu["parties.us.reservation"]
+
+
+def test_paired_interval_covers_the_truth_and_is_narrower_than_unpaired():
+    rng = np.random.default_rng(0)
+    u = rng.random(20_000)
+    a, b = (u < 0.50).astype(float), (u < 0.45).astype(float)  # same worlds; true difference 0.05
+    d = analysis.paired_difference(a, b)
+    assert d["low"] <= 0.05 <= d["high"]
+    assert d["high"] - d["low"] < 0.5 * (d["unpaired_high"] - d["unpaired_low"])
+    covered = 0
+    for k in range(200):  # coverage of the paired interval is close to 95%
+        u = np.random.default_rng(k).random(2_000)
+        d = analysis.paired_difference((u < 0.5).astype(float), (u < 0.45).astype(float))
+        covered += d["low"] <= 0.05 <= d["high"]
+    assert covered >= 180
+
+
+def test_cli_compare_on_common_worlds(tmp_path):
+    out = tmp_path / "cmp"
+    r = cli("compare", str(FLAGSHIP), str(ROOT / "scenarios" / "us_korea_swap_line.toml"), "--runs", "3000",
+            "--out", str(out), "--quiet")
+    assert r.returncode == 0, r.stderr
+    result = json.loads((out / "compare.json").read_text())
+    d = result["milestones"]["agreement"]
+    assert d["high"] - d["low"] < d["unpaired_high"] - d["unpaired_low"]
+    assert (out / "compare.png").is_file() and "paired 95%" in r.stdout
