@@ -60,13 +60,14 @@ def main() -> None:
     ap.add_argument("--scaling-batch-n", type=int, default=1_000_000)
     ap.add_argument("--scaling-mesa-n", type=int, default=20_000)
     ap.add_argument("--scaling-scenario", default="us_korea_from_july.toml")
+    ap.add_argument("--scaling-only", action="store_true", help="only the two-worker scaling lines")
     args = ap.parse_args()
 
     print(f"replications/s, median of {args.repeat} (batch n={args.batch_n:,}; Mesa and mesa.batch_run "
           f"n={args.mesa_n:,})\n")
     print("| scenario | batch, 1 worker | batch, 2 workers | Mesa, 1 worker | Mesa, 2 workers | mesa.batch_run |")
     print("|---|---:|---:|---:|---:|---:|")
-    for path in sorted((ROOT / "scenarios").glob("*.toml")):
+    for path in [] if args.scaling_only else sorted((ROOT / "scenarios").glob("*.toml")):
         sc = load_scenario(path)
         for engine in runner.ENGINES:
             runner.run_replication(sc, 0, 0, engine)  # compile or load the engine first
@@ -76,6 +77,7 @@ def main() -> None:
         print(f"| {path.name} | " + " | ".join(f"{c:,.0f}" for c in cells) + " |", flush=True)
 
     sc = load_scenario(ROOT / "scenarios" / args.scaling_scenario)
+    runner.run_replication(sc, 0, 0, "batch")
     print()
     for engine, n in (("batch", args.scaling_batch_n), ("mesa", args.scaling_mesa_n)):
         one, two = (rate(sc, n, w, engine, args.repeat) for w in (1, 2))

@@ -15,7 +15,6 @@ point's values written in, validated again as a whole (:func:`point_scenario`).
 
 from __future__ import annotations
 
-import copy
 import itertools
 import re
 from dataclasses import dataclass
@@ -154,22 +153,24 @@ def make_design(method: str, factors: tuple[Factor, ...], *, n: int | None = Non
     return Design(method, factors, low + unit * span, n)
 
 
-def _set(data: Any, path: str, value: float) -> None:
-    """Write ``value`` at a dotted path (``a.b[2].c``) of a TOML document, creating tables."""
-    parts = re.findall(r"[^.\[\]]+|\[\d+\]", path)
-    node = data
-    for part, nxt in zip(parts, parts[1:], strict=False):
-        if part.startswith("["):
-            node = node[int(part[1:-1])]
-        else:
-            if not isinstance(node.get(part), dict | list):
-                node[part] = [] if nxt.startswith("[") else {}
-            node = node[part]
-    last = parts[-1]
-    if last.startswith("["):
-        node[int(last[1:-1])] = value
+def _with(node: Any, parts: list[str], value: float) -> Any:
+    """A copy of ``node`` with ``value`` at ``parts``: only the tables and arrays along the path
+    are copied, the rest is shared (documents are never modified in place)."""
+    part, rest = parts[0], parts[1:]
+    if part.startswith("["):
+        out = list(node)
+        k = int(part[1:-1])
+        out[k] = _with(out[k], rest, value) if rest else value
+        return out
+    out = dict(node)
+    if rest:
+        child = out.get(part)
+        if not isinstance(child, dict | list) or (isinstance(child, dict) and "dist" in child):
+            child = [] if rest[0].startswith("[") else {}  # a distribution or a default is replaced
+        out[part] = _with(child, rest, value)
     else:
-        node[last] = value
+        out[part] = value
+    return out
 
 
 def point_scenario(document: dict[str, Any], file: str, sha256: str, paths: list[str], values: np.ndarray) -> Scenario:
@@ -178,7 +179,7 @@ def point_scenario(document: dict[str, Any], file: str, sha256: str, paths: list
     Raises:
         ScenarioError: if the combination is invalid (e.g. a limit pushed past another).
     """
-    doc = copy.deepcopy(document)
+    doc = document
     for path, value in zip(paths, values, strict=True):
-        _set(doc, path, float(value))
+        doc = _with(doc, re.findall(r"[^.\[\]]+|\[\d+\]", path), float(value))
     return parse_scenario(doc, file, sha256)

@@ -13,7 +13,7 @@ Folder (``results/<scenario>/sweep-<timestamp>/``)::
 
     manifest.json     what was asked (scenario, design, seed, runs, engine), status
     design.parquet    the design points' parameter values
-    points/           one Parquet file per finished point (while the sweep runs)
+    points/           one JSON file per finished point (while the sweep runs)
     points.parquet    one row per point, when every point is done
     runs/point-<k>/   per-replication records of each point (with --save-runs)
 """
@@ -48,65 +48,85 @@ class SweepError(ValueError):
 
 
 @dataclass(frozen=True)
-class PointTask:
-    """Everything a worker needs to run one design point (picklable, no open files)."""
+class Batch:
+    """A few design points for one worker (picklable, no open files): tasks of ~``TASK_REPLICATIONS``
+    replications keep per-task overheads (scheduling, pickling the document) small."""
 
-    index: int
+    points: list[tuple[int, np.ndarray]]  # (index, values)
     document: dict[str, Any]
     file: str
     sha256: str
     paths: list[str]
-    values: np.ndarray
     seed: int
     runs: int
     engine: str
     keep_runs: bool
 
 
-def run_point(task: PointTask) -> tuple[int, dict[str, float], pa.Table | None]:
+TASK_REPLICATIONS = 20_000
+
+#: A point's result: (index, statistics, per-replication table or None, error or None).
+PointResult = tuple[int, dict[str, float] | None, pa.Table | None, str | None]
+
+
+def run_point(batch: Batch, values: np.ndarray) -> tuple[dict[str, float], pa.Table]:
     """Run one design point: its scenario, validated, over the sweep's worlds."""
-    scenario = point_scenario(task.document, task.file, task.sha256, task.paths, task.values)
-    table = runner.run_chunk(scenario, task.seed, 0, task.runs, task.engine)
-    return task.index, analysis.point_summary(table, scenario), table if task.keep_runs else None
+    scenario = point_scenario(batch.document, batch.file, batch.sha256, batch.paths, values)
+    table = runner.run_chunk(scenario, batch.seed, 0, batch.runs, batch.engine)
+    return analysis.point_summary(table, scenario), table
 
 
-# --- executors: submit tasks, yield (task, result or exception) as they finish ---------------
+def run_batch(batch: Batch) -> list[PointResult]:
+    """Run a batch's points; a point that raises is reported with its error, the others go on."""
+    out: list[PointResult] = []
+    for index, values in batch.points:
+        try:
+            stats, table = run_point(batch, values)
+            out.append((index, stats, table if batch.keep_runs else None, None))
+        except Exception as exc:  # noqa: BLE001 — retried, then recorded by the caller
+            out.append((index, None, None, "".join(traceback.format_exception_only(exc)).strip()))
+    return out
 
 
-Outcome = tuple[PointTask, tuple | None, BaseException | None]
+def _batches(points: list[tuple[int, np.ndarray]], workers: int, **common: Any) -> list[Batch]:
+    size = max(1, min(-(-TASK_REPLICATIONS // common["runs"]), -(-len(points) // (4 * workers))))
+    return [Batch(points[k:k + size], **common) for k in range(0, len(points), size)]
 
 
-def _local(tasks: list[PointTask], workers: int) -> Iterator[Outcome]:
+# --- executors: submit batches, yield (batch, results or None, exception or None) as they finish
+
+
+Outcome = tuple[Batch, list[PointResult] | None, BaseException | None]
+
+
+def _local(batches: list[Batch], workers: int) -> Iterator[Outcome]:
     if workers <= 1:
-        for task in tasks:
-            try:
-                yield task, run_point(task), None
-            except Exception as exc:  # noqa: BLE001 — recorded by the caller
-                yield task, None, exc
+        for batch in batches:
+            yield batch, run_batch(batch), None
         return
     with runner.process_pool(workers) as pool:
-        todo = iter(tasks)
-        running: dict[cf.Future, PointTask] = {}
+        todo = iter(batches)
+        running: dict[cf.Future, Batch] = {}
 
-        def refill() -> None:  # two points queued per worker
-            while len(running) < 2 * workers and (task := next(todo, None)) is not None:
-                running[pool.submit(run_point, task)] = task
+        def refill() -> None:  # two batches queued per worker
+            while len(running) < 2 * workers and (batch := next(todo, None)) is not None:
+                running[pool.submit(run_batch, batch)] = batch
 
         try:
             refill()
             while running:
                 done, _ = cf.wait(running, return_when=cf.FIRST_COMPLETED)
                 for fut in done:
-                    task = running.pop(fut)
-                    exc = fut.exception()
-                    yield task, None if exc else fut.result(), exc
+                    batch = running.pop(fut)
+                    exc = fut.exception()  # a worker that died (the pool breaks): every point is retried
+                    yield batch, None if exc else fut.result(), exc
                 refill()
         finally:
             for fut in running:
                 fut.cancel()
 
 
-def _dask(tasks: list[PointTask], workers: int, scheduler: str | None) -> Iterator[Outcome]:
+def _dask(batches: list[Batch], workers: int, scheduler: str | None) -> Iterator[Outcome]:
     from dask.distributed import Client, LocalCluster, as_completed
 
     if scheduler:
@@ -116,11 +136,12 @@ def _dask(tasks: list[PointTask], workers: int, scheduler: str | None) -> Iterat
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
         client = Client(cluster)
     try:
-        futures = {client.submit(run_point, t, key=f"point-{t.index}-{time.time_ns()}", pure=False): t for t in tasks}
+        stamp = time.time_ns()
+        futures = {client.submit(run_batch, b, key=f"sweep-{stamp}-{b.points[0][0]}", pure=False): b for b in batches}
         for fut in as_completed(futures):
-            task = futures[fut]
+            batch = futures[fut]
             exc = fut.exception()
-            yield task, None if exc else fut.result(), exc
+            yield batch, None if exc else fut.result(), exc
             fut.release()
     finally:
         client.close()
@@ -144,7 +165,7 @@ class SweepResult:
 
 
 def _point_file(folder: Path, index: int) -> Path:
-    return folder / "points" / f"point-{index:06d}.parquet"
+    return folder / "points" / f"point-{index:06d}.json"
 
 
 def _write_atomic(table: pa.Table, path: Path) -> None:
@@ -153,12 +174,21 @@ def _write_atomic(table: pa.Table, path: Path) -> None:
     os.replace(tmp, path)
 
 
-def _point_row(task: PointTask, stats: dict[str, float] | None, error: str | None, attempts: int) -> pa.Table:
-    row: dict[str, Any] = {"point": task.index}
-    row |= {f"param.{p}": float(v) for p, v in zip(task.paths, task.values, strict=True)}
+def _write_point(folder: Path, index: int, values: np.ndarray, paths: list[str], stats: dict[str, float] | None,
+                 error: str | None, attempts: int) -> None:
+    """A finished point as one small JSON file (floats round-trip exactly), written atomically."""
+    row: dict[str, Any] = {"point": index}
+    row |= {f"param.{p}": float(v) for p, v in zip(paths, values, strict=True)}
     row |= {"status": "failed" if error else "ok", "error": error, "attempts": attempts}
     row |= stats or {}
-    return pa.Table.from_pylist([row], schema=None)
+    path = _point_file(folder, index)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(row))
+    os.replace(tmp, path)
+
+
+def _point_rows(folder: Path) -> list[dict[str, Any]]:
+    return [json.loads(p.read_text()) for p in sorted((folder / "points").glob("point-*.json"))]
 
 
 def start(folder: Path, scenario: Scenario, design: Design, *, kind: str, runs: int, seed: int, engine: str,
@@ -226,49 +256,46 @@ def run_sweep(
     for tmp in (folder / "points").glob(".point-*.tmp"):
         tmp.unlink()
     total = len(design.values)
-    done = {int(p.stem.split("-")[1]) for p in (folder / "points").glob("point-*.parquet")}
+    done = {int(p.stem.split("-")[1]) for p in (folder / "points").glob("point-*.json")}
     if (folder / "points.parquet").is_file():
         done = set(range(total))
-    tasks = [PointTask(k, document, manifest["scenario_file"], sha, design.paths, design.values[k], manifest["seed"],
-                       manifest["runs"], manifest["engine"], manifest["save_runs"])
-             for k in range(total) if k not in done]
+    todo = [(k, design.values[k]) for k in range(total) if k not in done]
+    common = {"document": document, "file": manifest["scenario_file"], "sha256": sha, "paths": design.paths,
+              "seed": manifest["seed"], "runs": manifest["runs"], "engine": manifest["engine"],
+              "keep_runs": manifest["save_runs"]}
     t0 = time.perf_counter()
-    attempts = {t.index: 0 for t in tasks}
+    attempts = dict.fromkeys((k for k, _ in todo), 0)
     interrupted = False
     if progress:
         progress(len(done), total)
-    queue = tasks
     try:
-        while queue:
+        while todo:
             retry = []
-            outcomes = _dask(queue, workers, scheduler) if executor == "dask" else _local(queue, workers)
-            for task, result, exc in outcomes:
-                attempts[task.index] += 1
-                if exc is not None and attempts[task.index] <= RETRIES:
-                    retry.append(task)
-                    continue
-                if exc is not None:
+            batches = _batches(todo, workers, **common)
+            outcomes = _dask(batches, workers, scheduler) if executor == "dask" else _local(batches, workers)
+            for batch, results, exc in outcomes:
+                if results is None:
                     error = "".join(traceback.format_exception_only(exc)).strip()
-                    row = _point_row(task, None, error, attempts[task.index])
-                else:
-                    _, stats, table = result
+                    results = [(index, None, None, error) for index, _ in batch.points]
+                for (index, stats, table, error), (_, values) in zip(results, batch.points, strict=True):
+                    attempts[index] += 1
+                    if error is not None and attempts[index] <= RETRIES:
+                        retry.append((index, values))
+                        continue
                     if table is not None:
-                        run_dir = folder / records.RUNS / f"point-{task.index:06d}"
+                        run_dir = folder / records.RUNS / f"point-{index:06d}"
                         run_dir.mkdir(parents=True, exist_ok=True)
                         records.write_part(table, run_dir, 0)
-                    row = _point_row(task, stats, None, attempts[task.index])
-                _write_atomic(row, _point_file(folder, task.index))
-                done.add(task.index)
-                if progress:
-                    progress(len(done), total)
-            queue = retry
+                    _write_point(folder, index, values, design.paths, stats, error, attempts[index])
+                    done.add(index)
+                    if progress:
+                        progress(len(done), total)
+            todo = sorted(retry, key=lambda p: p[0])
     except KeyboardInterrupt:
         interrupted = True
     if not interrupted and len(done) == total and not (folder / "points.parquet").is_file():
-        parts = sorted((folder / "points").glob("point-*.parquet"))
-        table = pa.concat_tables([pq.read_table(p) for p in parts], promote_options="default")
-        _write_atomic(table, folder / "points.parquet")
-        for p in parts:
+        _write_atomic(points(folder), folder / "points.parquet")
+        for p in (folder / "points").glob("point-*.json"):
             p.unlink()
     manifest["status"] = "interrupted" if interrupted else "complete"
     status = points(folder).column("status").to_pylist() if done else []
@@ -282,10 +309,14 @@ def points(folder: Path) -> pa.Table:
     """The sweep's point table (``points.parquet``, or the points finished so far), by point."""
     if (folder / "points.parquet").is_file():
         return pq.read_table(folder / "points.parquet")
-    parts = sorted((folder / "points").glob("point-*.parquet"))
-    if not parts:
+    rows = _point_rows(folder)
+    if not rows:
         raise SweepError(f"{folder}: no finished points yet")
-    return pa.concat_tables([pq.read_table(p) for p in parts], promote_options="default")
+    # failed points have no statistics: their columns are filled with nulls (NaN for numbers)
+    columns = list(dict.fromkeys(k for row in rows for k in row))
+    table = pa.Table.from_pylist([{k: row.get(k) for k in columns} for row in rows])
+    return table.set_column(table.schema.get_field_index("error"), "error",
+                            table.column("error").cast(pa.string()))
 
 
 def finish(folder: Path, *, milestone: str = "agreement", threshold: float = 0.5) -> dict[str, Any]:

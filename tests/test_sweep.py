@@ -66,17 +66,17 @@ def test_a_failing_point_is_retried_then_recorded_and_the_sweep_goes_on(flagship
     calls = []
     original = sweep.run_point
 
-    def flaky(task):
-        calls.append(task.index)
-        if task.index == 1:
+    def flaky(batch, values):
+        calls.append(float(values[0]))
+        if values[0] == 0.1:
             raise RuntimeError("point exploded")
-        return original(task)
+        return original(batch, values)
 
     monkeypatch.setattr(sweep, "run_point", flaky)
     folder = new_sweep(tmp_path, "f", flagship, (Factor("summit.max_gap", 0.0, 0.2, (0.0, 0.1, 0.2)),))
     result = sweep.run_sweep(folder)
     t = table(folder).to_pandas()
-    assert result.failed == 1 and calls.count(1) == 1 + sweep.RETRIES
+    assert result.failed == 1 and calls.count(0.1) == 1 + sweep.RETRIES
     assert list(t["status"]) == ["ok", "failed", "ok"] and "point exploded" in t.loc[1, "error"]
     assert t.loc[1, "attempts"] == 2 and np.isnan(t.loc[1, "p.agreement"]) and t.loc[2, "p.agreement"] >= 0
 
@@ -96,11 +96,11 @@ def test_sigkill_then_resume_gives_the_uninterrupted_table(flagship, tmp_path):
            "--vary", "summit.max_gap=0,0.1,0.2", "--runs", "4000", "--seed", "5", "--out", str(folder), "--quiet"]
     proc = subprocess.Popen(cmd, cwd=ROOT, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and len(list((folder / "points").glob("point-*.parquet"))) < 4:
+    while time.monotonic() < deadline and len(list((folder / "points").glob("point-*.json"))) < 4:
         time.sleep(0.02)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
-    finished = len(list((folder / "points").glob("point-*.parquet")))
+    finished = len(list((folder / "points").glob("point-*.json")))
     assert 4 <= finished < 36 and not (folder / "points.parquet").exists()
 
     r = cli("sweep", "--resume", str(folder), "--quiet")
