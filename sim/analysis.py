@@ -39,28 +39,41 @@ def wilson(k: int, n: int, z: float = Z95) -> tuple[float, float, float]:
 BATCH = 1 << 20
 
 
-def _stream(path: Path, name: str, convert) -> np.ndarray:
-    """One column of a run's records, read batch by batch into a preallocated array
-    (a whole-column read of a long run costs several times the column's size)."""
-    data = records.dataset(path)
-    first = None
-    pos = 0
-    for batch in data.to_batches(batch_size=BATCH, columns=[name], use_threads=False):
+def _batches(path: Path, name: str):
+    # one fragment and one batch in flight: summaries favour memory over read-ahead
+    return records.dataset(path).to_batches(batch_size=BATCH, columns=[name], use_threads=False,
+                                            batch_readahead=1, fragment_readahead=1)
+
+
+def _stream(path: Path, name: str, convert, where: np.ndarray | None = None) -> np.ndarray:
+    """One column of a run's records, read batch by batch into a preallocated array (a
+    whole-column read of a long run costs several times the column's size); with ``where``,
+    only the rows where it is true are kept."""
+    size = records.dataset(path).count_rows() if where is None else int(where.sum())
+    out = None
+    pos = row = 0
+    for batch in _batches(path, name):
         part = convert(batch.column(0))
-        if first is None:
-            first = np.empty(data.count_rows(), dtype=part.dtype)
-        first[pos:pos + len(part)] = part
+        if where is not None:
+            part = part[where[row:row + len(part)]]
+            row += batch.num_rows
+        if out is None:
+            out = np.empty(size, dtype=part.dtype)
+        out[pos:pos + len(part)] = part
         pos += len(part)
-    return first if first is not None else np.empty(0)
+    return out if out is not None else np.empty(0)
 
 
-def column(path: Path, name: str) -> np.ndarray:
-    """A numeric or flag column as a numpy array (nulls as NaN, or False for flags)."""
-    def convert(col):
-        if col.type == "bool":
-            return col.fill_null(False).to_numpy(zero_copy_only=False)
-        return col.cast("float64").to_numpy(zero_copy_only=False)
-    return _stream(path, name, convert)
+def _numbers(col):
+    if col.type == "bool":
+        return col.fill_null(False).to_numpy(zero_copy_only=False)
+    return col.cast("float64").to_numpy(zero_copy_only=False)
+
+
+def column(path: Path, name: str, where: np.ndarray | None = None) -> np.ndarray:
+    """A numeric or flag column as a numpy array (nulls as NaN, or False for flags); with
+    ``where``, only the selected rows."""
+    return _stream(path, name, _numbers, where)
 
 
 def days(path: Path, name: str) -> np.ndarray:
@@ -80,7 +93,9 @@ def completed(path: Path) -> np.ndarray:
 
 def quantiles(values: np.ndarray) -> dict[str, float] | None:
     """Quantiles (5, 25, 50, 75, 95%) and mean of the non-NaN values; None if there are none."""
-    v = values[~np.isnan(values)]  # a copy, so the quantiles may reorder it in place
+    nan = np.isnan(values)
+    v = values[~nan] if nan.any() else values.copy()  # a copy, so the quantiles may reorder it in place
+    del nan
     if v.size == 0:
         return None
     mean = float(v.mean())
@@ -97,7 +112,7 @@ def _counts(path: Path, name: str, where: np.ndarray) -> dict[str, int]:
     """How often each value of a string column occurs among the rows ``where`` is true."""
     totals: dict[str, int] = {}
     pos = 0
-    for batch in records.dataset(path).to_batches(batch_size=BATCH, columns=[name], use_threads=False):
+    for batch in _batches(path, name):
         col = batch.column(0)
         part = col.filter(pa.array(where[pos:pos + len(col)]))
         pos += len(col)
@@ -126,9 +141,11 @@ def summarize(path: Path, scenario: Scenario) -> dict[str, Any]:
         day = days(path, f"{m}_day")
         reached = (day >= 0) & ok
         q = quantiles(day[reached].astype(np.float64))
+        before = int((reached & (day <= scenario.summit_day)).sum())
+        del day
         out["milestones"][m] = {
             "label": label,
-            "before_summit": _prob(int((reached & (day <= scenario.summit_day)).sum()), n),
+            "before_summit": _prob(before, n),
             "by_horizon": _prob(int(reached.sum()), n),
             "closing_day": q,
             "closing_date": None if q is None else {
@@ -136,22 +153,21 @@ def summarize(path: Path, scenario: Scenario) -> dict[str, Any]:
         }
     out["terms"] = {}
     for i in scenario.issues:
-        values = column(path, f"term.{i.key}")[agreed]
+        values = column(path, f"term.{i.key}", agreed)
         out["terms"][i.key] = {"label": i.label, "unit": i.unit, **(quantiles(values) or {})}
-    out["utilities"] = {p.key: quantiles(column(path, f"utility.{p.key}")[agreed])
-                        for p in scenario.parties}
-    eff = columns(path, ["pareto_distance", "nash_distance"])
-    dist = eff["pareto_distance"][agreed]
+    out["utilities"] = {p.key: quantiles(column(path, f"utility.{p.key}", agreed)) for p in scenario.parties}
+    dist = column(path, "pareto_distance", agreed)
     out["efficiency"] = {
         "pareto_distance": quantiles(dist),
         "share_on_frontier": float((dist <= 1e-6).mean()) if dist.size else None,
-        "nash_distance": quantiles(eff["nash_distance"][agreed]),
     }
+    del dist
+    out["efficiency"]["nash_distance"] = quantiles(column(path, "nash_distance", agreed))
     out["outcomes"] = _counts(path, "status", ok)
     out["closed_by"] = _counts(path, "closed_by", agreed)
-    out["events"] = {e.name: float(column(path, f"event.{e.name}")[ok].mean()) if n else None
+    out["events"] = {e.name: float(column(path, f"event.{e.name}", ok).mean()) if n else None
                      for e in scenario.events}
-    out["rounds"] = quantiles(columns(path, ["rounds"])["rounds"][ok])
+    out["rounds"] = quantiles(column(path, "rounds", ok))
     return out
 
 

@@ -48,37 +48,33 @@ SCALARS = ("reservation", "deadline", "walk_away_gap", "tactic", "family", "beta
 
 
 class Packed(NamedTuple):
-    """Both sides' parameters for a chunk, with a side axis (index 1)."""
+    """Both sides' parameters for a chunk, side first (k = 0, 1), then field, then replication."""
 
-    vec: np.ndarray  # [R, 2, len(VECTORS), I]
-    sca: np.ndarray  # [R, 2, len(SCALARS)] (codes and flags as exact small floats)
-    ev_res: np.ndarray  # [R, 2, E]
-    ev_beta: np.ndarray  # [R, 2, E]
-    ev_lo: np.ndarray  # [R, 2, E, I]
-    ev_hi: np.ndarray  # [R, 2, E, I]
+    vec: np.ndarray  # [2, len(VECTORS), R, I]
+    sca: np.ndarray  # [2, len(SCALARS), R] (codes and flags as exact small floats)
+    ev_res: np.ndarray  # [2, R, E]
+    ev_beta: np.ndarray  # [2, R, E]
+    ev_lo: np.ndarray  # [2, R, E, I]
+    ev_hi: np.ndarray  # [2, R, E, I]
 
 
 def pack(worlds: Worlds) -> Packed:
-    """Both sides' parameters of a chunk as :class:`Packed` arrays.
-
-    Filled side-major (each value copied once, contiguously) and returned as views with
-    replications first, the order in which the engine reads them.
-    """
+    """Both sides' parameters of a chunk as :class:`Packed` arrays, side-major (each value
+    copied once, contiguously; every chunk gives the compiled loop the same array types)."""
     parties = worlds.parties
     reps, n_issues = parties[0].weights.shape
     n_events = parties[0].event_reservation.shape[1]
-    vec, sca = np.empty((2, len(VECTORS), reps, n_issues)), np.empty((2, len(SCALARS), reps))
-    ev = np.empty((2, 2, reps, n_events))  # reservation, beta factor
-    shift = np.empty((2, 2, reps, n_events, n_issues))  # lo, hi
+    p = Packed(np.empty((2, len(VECTORS), reps, n_issues)), np.empty((2, len(SCALARS), reps)),
+               np.empty((2, reps, n_events)), np.empty((2, reps, n_events)),
+               np.empty((2, reps, n_events, n_issues)), np.empty((2, reps, n_events, n_issues)))
     for k, party in enumerate(parties):
         for j, name in enumerate(VECTORS):
-            vec[k, j] = getattr(party, name)
+            p.vec[k, j] = getattr(party, name)
         for j, name in enumerate(SCALARS):
-            sca[k, j] = getattr(party, name)
-        ev[k, 0], ev[k, 1] = party.event_reservation, party.event_beta_factor
-        shift[k, 0], shift[k, 1] = party.event_lo_shift, party.event_hi_shift
-    return Packed(vec.transpose(2, 0, 1, 3), sca.transpose(2, 0, 1), ev[:, 0].transpose(1, 0, 2),
-                  ev[:, 1].transpose(1, 0, 2), shift[:, 0].transpose(1, 0, 2, 3), shift[:, 1].transpose(1, 0, 2, 3))
+            p.sca[k, j] = getattr(party, name)
+        p.ev_res[k], p.ev_beta[k] = party.event_reservation, party.event_beta_factor
+        p.ev_lo[k], p.ev_hi[k] = party.event_lo_shift, party.event_hi_shift
+    return p
 
 
 class Outcomes(NamedTuple):
@@ -124,7 +120,6 @@ def _play(r, vec, sca, ev_res, ev_beta, ev_lo, ev_hi, meetings, event_day, event
           signing_delay, bound_lo, bound_hi, integer, first_mover, horizon_day, out_terms, out_utils, s):
     """Replication ``r``: the Mesa model's step loop, compiled. Writes terms and utilities
     into row ``r`` of the output arrays and returns the scalar outcomes."""
-    v, c = vec[r], sca[r]
     x, n_recv, eff_lo, eff_hi, plan, offer, deal, active = s.side, s.n_recv, s.eff_lo, s.eff_hi, s.plan, s.offer, s.deal, s.active
     region, planned = s.region, s.planned
     x[:] = 0.0
@@ -142,9 +137,9 @@ def _play(r, vec, sca, ev_res, ev_beta, ev_lo, ev_hi, meetings, event_day, event
         if update_active(float(day), fire, event_duration[r], active) or rounds == 1:
             for k in range(2):
                 x[k, EFF_R], x[k, EFF_BETA] = apply_events(
-                    active, c[k, RES], c[k, BETA], v[k, LO], v[k, HI], ev_res[r, k], ev_beta[r, k],
-                    ev_lo[r, k], ev_hi[r, k], bound_lo, bound_hi, eff_lo[k], eff_hi[k])
-                x[k, FLOOR] = acceptance_floor(x[k, EFF_R], c[k, WIN], c[k, ANTICIPATES] != 0.0)
+                    active, sca[k, RES, r], sca[k, BETA, r], vec[k, LO, r], vec[k, HI, r], ev_res[k, r], ev_beta[k, r],
+                    ev_lo[k, r], ev_hi[k, r], bound_lo, bound_hi, eff_lo[k], eff_hi[k])
+                x[k, FLOOR] = acceptance_floor(x[k, EFF_R], sca[k, WIN, r], sca[k, ANTICIPATES, r] != 0.0)
             limits_changed = rounds == 1
             for k in range(2):
                 for i in range(eff_lo.shape[1]):
@@ -152,19 +147,19 @@ def _play(r, vec, sca, ev_res, ev_beta, ev_lo, ev_hi, meetings, event_day, event
                         limits_changed = True
                 planned[k, 0], planned[k, 1] = eff_lo[k], eff_hi[k]
             for k in range(2 if limits_changed else 0):  # a plan depends only on both sides' limits
-                offer_region(eff_lo[k], eff_hi[k], eff_lo[1 - k], eff_hi[1 - k], c[k, KNOWS] != 0.0,
+                offer_region(eff_lo[k], eff_hi[k], eff_lo[1 - k], eff_hi[1 - k], sca[k, KNOWS, r] != 0.0,
                              region[0], region[1])
                 x[k, UMAX] = concession_plan(
-                    v[k, W], v[k, BEST], v[k, WORST], v[k, BELIEF], v[1 - k, BEST], v[1 - k, WORST],
+                    vec[k, W, r], vec[k, BEST, r], vec[k, WORST, r], vec[k, BELIEF, r], vec[1 - k, BEST, r], vec[1 - k, WORST, r],
                     region[0], region[1], plan[k, 0], plan[k, 1], plan[k, 2], plan[k, 3], plan[k, 4])
         for k in range(2):
             move = x[k, LAST] - x[k, PREV] if n_recv[k] >= 2 else np.nan
             x[k, T], x[k, ASP], x[k, UOFFER] = make_offer(
-                float(day), c[k, DEADLINE], int(c[k, TACTIC]), c[k, KAPPA], x[k, EFF_BETA], int(c[k, FAMILY]),
-                c[k, RECIP], c[k, MINSTEP], x[k, FLOOR], x[k, ASP], move, plan[k, 0], plan[k, 1], plan[k, 2],
-                plan[k, 3], plan[k, 4], x[k, UMAX], integer, v[k, W], v[k, BEST], v[k, WORST], offer[k])
+                float(day), sca[k, DEADLINE, r], int(sca[k, TACTIC, r]), sca[k, KAPPA, r], x[k, EFF_BETA], int(sca[k, FAMILY, r]),
+                sca[k, RECIP, r], sca[k, MINSTEP, r], x[k, FLOOR], x[k, ASP], move, plan[k, 0], plan[k, 1], plan[k, 2],
+                plan[k, 3], plan[k, 4], x[k, UMAX], integer, vec[k, W, r], vec[k, BEST, r], vec[k, WORST, r], offer[k])
         for k in range(2):
-            if n_recv[k] > 0 and walks_away(x[k, T], x[k, LAST], x[k, EFF_R], c[k, GAP]):
+            if n_recv[k] > 0 and walks_away(x[k, T], x[k, LAST], x[k, EFF_R], sca[k, GAP, r]):
                 walked = k
                 break
         if walked >= 0:
@@ -173,8 +168,9 @@ def _play(r, vec, sca, ev_res, ev_beta, ev_lo, ev_hi, meetings, event_day, event
         o = first_mover if first_mover >= 0 else (rounds - 1) % 2
         for proposer, responder in ((o, 1 - o), (1 - o, o)):
             q = responder
-            u, accept = evaluate_offer(offer[proposer], v[q, W], v[q, BEST], v[q, WORST], eff_lo[q], eff_hi[q],
-                                       int(c[q, RULE]), x[q, UOFFER], x[q, FLOOR], c[q, ACC_A], c[q, ACC_B], c[q, ACC_L])
+            u, accept = evaluate_offer(offer[proposer], vec[q, W, r], vec[q, BEST, r], vec[q, WORST, r], eff_lo[q],
+                                       eff_hi[q], int(sca[q, RULE, r]), x[q, UOFFER], x[q, FLOOR], sca[q, ACC_A, r],
+                                       sca[q, ACC_B, r], sca[q, ACC_L, r])
             x[q, PREV], x[q, LAST] = x[q, LAST], u
             n_recv[q] += 1
             if accept:
@@ -186,7 +182,7 @@ def _play(r, vec, sca, ev_res, ev_beta, ev_lo, ev_hi, meetings, event_day, event
             yes = True
             for k in range(2):
                 if yes:
-                    yes = summit_accepts(cand, v[k, W], v[k, BEST], v[k, WORST], eff_lo[k], eff_hi[k],
+                    yes = summit_accepts(cand, vec[k, W, r], vec[k, BEST, r], vec[k, WORST, r], eff_lo[k], eff_hi[k],
                                          x[k, ASP], x[k, FLOOR], summit_max_gap[r])
             if yes:
                 deal[:] = cand
@@ -198,12 +194,12 @@ def _play(r, vec, sca, ev_res, ev_beta, ev_lo, ev_hi, meetings, event_day, event
     if agreed_day == NOT_REACHED:
         return agreed_day, NOT_REACHED, NOT_REACHED, False, closed_by, walked, np.nan, np.nan, rounds, end_day
     u_a, u_b, pareto, nash = agreement_quality(
-        deal, v[0, W], v[0, BEST], v[0, WORST], v[1, W], v[1, BEST], v[1, WORST],
+        deal, vec[0, W, r], vec[0, BEST, r], vec[0, WORST, r], vec[1, W, r], vec[1, BEST, r], vec[1, WORST, r],
         eff_lo[0], eff_hi[0], eff_lo[1], eff_hi[1], x[0, EFF_R], x[1, EFF_R], s.work, s.frontier)
     out_terms[r] = deal
     out_utils[r, 0], out_utils[r, 1] = u_a, u_b
     signed, ratified, failed = milestones(
-        agreed_day, signing_delay[r], out_utils[r], c[:, WIN], c[:, REQUIRED], c[:, RDELAY], horizon_day)
+        agreed_day, signing_delay[r], out_utils[r], sca[:, WIN, r], sca[:, REQUIRED, r], sca[:, RDELAY, r], horizon_day)
     return agreed_day, signed, ratified, failed, closed_by, walked, pareto, nash, rounds, end_day
 
 

@@ -1,4 +1,4 @@
-"""Command-line interface: ``python -m sim {run,sweep,sensitivity,compare,trace,plot,check,params}``.
+"""Command-line interface: ``python -m sim {run,sweep,sensitivity,compare,trace,plot,validate,check,params}``.
 
 Exit codes: 0 success; 1 some replications failed; 2 bad input (scenario file,
 arguments, results folder); 130 interrupted.
@@ -239,6 +239,21 @@ def cmd_params(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_validate(args: argparse.Namespace) -> int:
+    from sim import validation
+
+    out = Path(args.out)
+    checks = validation.run_all(out.parent / "img")
+    tmp = out.with_name(out.name + ".tmp")
+    tmp.write_text(validation.report(checks))
+    tmp.replace(out)
+    for c in checks:
+        print(f"{'pass' if c.passed else 'FAIL'}  {c.group} — {c.name}: expected {c.expected}, measured {c.measured}")
+    failed = sum(not c.passed for c in checks)
+    print(f"{len(checks) - failed} of {len(checks)} checks pass; report: {out}")
+    return 1 if failed else 0
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     for path in args.scenarios:
         sc = load_scenario(path)
@@ -326,6 +341,10 @@ def build_parser() -> argparse.ArgumentParser:
     pp = sub.add_parser("params", help="list a scenario's numeric parameters (what --vary can address)")
     pp.add_argument("scenario")
     pp.set_defaults(func=cmd_params)
+
+    v = sub.add_parser("validate", help="check the model against bargaining theory; write docs/VALIDATION.md")
+    v.add_argument("--out", default="docs/VALIDATION.md", help="report path (figures go to img/ beside it)")
+    v.set_defaults(func=cmd_validate)
 
     c = sub.add_parser("check", help="validate scenario files")
     c.add_argument("scenarios", nargs="+")

@@ -121,3 +121,16 @@ def test_every_tactic_family_and_rule_agree(tactic, family, rule):
         side["ratification"] = {"required": True, "win_set": 0.3, "delay_days": 20, "anticipated": True}
     out = assert_same_outcomes(parse_scenario(data, "grid.toml"), seed=99, n=500)
     assert out.rounds.min() >= 1
+
+
+def test_every_chunk_shape_uses_one_compiled_loop(flagship):
+    # a chunk of 1, a scenario with one issue and no events: the same array types, so
+    # no recompilation (each new signature costs half a minute in a fresh checkout)
+    from sim import batch, runner
+    from sim.scenario import parse_scenario
+    from sim.validation import split_document
+
+    runner.run_chunk(flagship, 0, 0, 3)
+    runner.run_chunk(flagship, 0, 0, 1)
+    runner.run_chunk(parse_scenario(split_document(days=50), "split"), 0, 0, 1)
+    assert len(batch._play_all.signatures) == 1
