@@ -29,6 +29,7 @@ from sim.negotiation.calendar import (
 )
 from sim.negotiation.offers import concession_plan, make_offer, offer_region
 from sim.negotiation.solutions import agreement_quality
+from sim.negotiation.tactics import ZEUTHEN, zeuthen_risks
 from sim.negotiation.utility import acceptance_floor
 from sim.scenario import Scenario
 from sim.world import SUMMIT, Worlds
@@ -41,10 +42,11 @@ SUMMIT_CLOSE = 2  # closed_by code for the leaders' summit (0 and 1 are the side
 VECTORS = ("weights", "best", "worst", "lo", "hi", "believed_weights")
 SCALARS = ("reservation", "deadline", "walk_away_gap", "tactic", "family", "beta", "kappa", "reciprocity",
            "min_step", "rule", "accept_alpha", "accept_beta", "accept_level", "knows_opponent_limits",
-           "ratification_required", "win_set", "ratification_delay", "anticipates_ratification")
+           "ratification_required", "win_set", "ratification_delay", "anticipates_ratification",
+           "believed_opponent_reservation")
 (W, BEST, WORST, LO, HI, BELIEF) = range(len(VECTORS))
 (RES, DEADLINE, GAP, TACTIC, FAMILY, BETA, KAPPA, RECIP, MINSTEP, RULE, ACC_A, ACC_B, ACC_L, KNOWS,
- REQUIRED, WIN, RDELAY, ANTICIPATES) = range(len(SCALARS))
+ REQUIRED, WIN, RDELAY, ANTICIPATES, OPP_RES) = range(len(SCALARS))
 
 
 class Packed(NamedTuple):
@@ -97,7 +99,7 @@ class Outcomes(NamedTuple):
 class _Scratch(NamedTuple):
     """Working state of one replication, allocated once per chunk (reset per replication)."""
 
-    side: np.ndarray  # [2, 9]: eff_r, eff_beta, floor, u_max, t, aspiration, u_offer, last, prev
+    side: np.ndarray  # [2, 11]: eff_r, eff_beta, floor, u_max, t, aspiration, u_offer, last, prev, risks
     n_recv: np.ndarray  # [2]
     eff_lo: np.ndarray  # [2, I]
     eff_hi: np.ndarray
@@ -112,7 +114,7 @@ class _Scratch(NamedTuple):
     frontier: np.ndarray
 
 
-EFF_R, EFF_BETA, FLOOR, UMAX, T, ASP, UOFFER, LAST, PREV = range(9)
+EFF_R, EFF_BETA, FLOOR, UMAX, T, ASP, UOFFER, LAST, PREV, RISK, RISK_OTHER = range(11)
 
 
 @kernel
@@ -152,12 +154,19 @@ def _play(r, vec, sca, ev_res, ev_beta, ev_lo, ev_hi, meetings, event_day, event
                 x[k, UMAX] = concession_plan(
                     vec[k, W, r], vec[k, BEST, r], vec[k, WORST, r], vec[k, BELIEF, r], vec[1 - k, BEST, r], vec[1 - k, WORST, r],
                     region[0], region[1], plan[k, 0], plan[k, 1], plan[k, 2], plan[k, 3], plan[k, 4])
+        for k in range(2):  # Zeuthen's risk limits at the last offers, before anyone moves
+            x[k, RISK], x[k, RISK_OTHER] = np.nan, np.nan
+            if sca[k, TACTIC, r] == ZEUTHEN and rounds > 1:
+                x[k, RISK], x[k, RISK_OTHER] = zeuthen_risks(
+                    offer[k], offer[1 - k], vec[k, W, r], vec[k, BEST, r], vec[k, WORST, r], vec[k, BELIEF, r],
+                    vec[1 - k, BEST, r], vec[1 - k, WORST, r], x[k, EFF_R], sca[k, OPP_RES, r])
         for k in range(2):
             move = x[k, LAST] - x[k, PREV] if n_recv[k] >= 2 else np.nan
             x[k, T], x[k, ASP], x[k, UOFFER] = make_offer(
                 float(day), sca[k, DEADLINE, r], int(sca[k, TACTIC, r]), sca[k, KAPPA, r], x[k, EFF_BETA], int(sca[k, FAMILY, r]),
                 sca[k, RECIP, r], sca[k, MINSTEP, r], x[k, FLOOR], x[k, ASP], move, plan[k, 0], plan[k, 1], plan[k, 2],
-                plan[k, 3], plan[k, 4], x[k, UMAX], integer, vec[k, W, r], vec[k, BEST, r], vec[k, WORST, r], offer[k])
+                plan[k, 3], plan[k, 4], x[k, UMAX], integer, vec[k, W, r], vec[k, BEST, r], vec[k, WORST, r], offer[k],
+                x[k, RISK], x[k, RISK_OTHER])
         for k in range(2):
             if n_recv[k] > 0 and walks_away(x[k, T], x[k, LAST], x[k, EFF_R], sca[k, GAP, r]):
                 walked = k
@@ -248,7 +257,7 @@ def _play_all(vec, sca, ev_res, ev_beta, ev_lo, ev_hi, meetings, event_day, even
 
 def _scratch(n: int, e: int) -> _Scratch:
     return _Scratch(
-        side=np.zeros((2, 9)), n_recv=np.zeros(2, np.int64), eff_lo=np.zeros((2, n)), eff_hi=np.zeros((2, n)),
+        side=np.zeros((2, 11)), n_recv=np.zeros(2, np.int64), eff_lo=np.zeros((2, n)), eff_hi=np.zeros((2, n)),
         plan=np.zeros((2, 5, n)), offer=np.zeros((2, n)), deal=np.zeros(n), active=np.zeros(e, np.bool_),
         fire=np.zeros(e), region=np.zeros((2, n)), planned=np.zeros((2, 2, n)), work=np.zeros((7, n)),
         frontier=np.zeros((n + 1, 2)))

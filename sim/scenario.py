@@ -112,6 +112,7 @@ class PartySpec:
     acceptance: Acceptance
     weight_noise: Param
     knows_opponent_limits: bool
+    opponent_reservation: Param  # belief about the other side's reservation value (Zeuthen's risk)
     ratification: Ratification
 
 
@@ -431,7 +432,7 @@ def _party(
         r.number(a, "level", apath, default=1.0, lo=0.0, hi=1.0),
     )
     bpath = f"{path}.beliefs"
-    b = r.table(d.get("beliefs", {}), bpath, {"weight_noise", "knows_opponent_limits"})
+    b = r.table(d.get("beliefs", {}), bpath, {"weight_noise", "knows_opponent_limits", "opponent_reservation"})
     rpath = f"{path}.ratification"
     rt = r.table(d.get("ratification", {}), rpath, {"required", "win_set", "delay_days", "anticipated"})
     own_deadline = r.date(d, "deadline", path, default=deadline)
@@ -450,6 +451,7 @@ def _party(
         acceptance=acceptance,
         weight_noise=r.number(b, "weight_noise", bpath, default=0.0, lo=0.0, hi=5.0),
         knows_opponent_limits=r.boolean(b, "knows_opponent_limits", bpath, True),
+        opponent_reservation=r.number(b, "opponent_reservation", bpath, default=0.0, lo=0.0, hi=1.0),
         ratification=Ratification(
             r.boolean(rt, "required", rpath, False),
             r.number(rt, "win_set", rpath, default=0.0, lo=0.0, hi=1.0),

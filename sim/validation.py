@@ -129,6 +129,14 @@ def check_zeuthen(fig_dir: Path | None) -> list[Check]:
             figure = _plot_zeuthen(model, u1, u2, target, fig_dir / "validation_zeuthen.png")
     if figure:
         out[-1].figure = figure
+    # the same rule as a scenario tactic: two sides playing "zeuthen" in the negotiation engine
+    doc = split_document(days=3000, r_a=0.0, r_b=0.2)
+    for side, other_r in (("a", 0.2), ("b", 0.0)):
+        doc["parties"][side]["tactic"] = {"kind": "zeuthen", "min_step": 0.001}
+        doc["parties"][side]["beliefs"] = {"opponent_reservation": other_r}
+    cols = _play(parse_scenario(doc, "zeuthen-split"), 1)
+    out.append(_close(g, "Zeuthen tactic in a scenario (both sides, steps of 0.001), u2 = 1 − x, d = (0, 0.2): "
+                      "side 1's utility vs Nash", 0.4, float(cols["utility.a"][0]), 0.01, ".4f"))
     return out
 
 

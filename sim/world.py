@@ -91,6 +91,7 @@ class PartyWorld:
     accept_level: np.ndarray
     believed_weights: np.ndarray
     knows_opponent_limits: np.ndarray
+    believed_opponent_reservation: np.ndarray
     ratification_required: np.ndarray
     win_set: np.ndarray
     ratification_delay: np.ndarray
@@ -250,6 +251,7 @@ def sample_worlds(scenario: Scenario, seed: int, first: int, n: int, *, nominal:
             accept_level=s(a.level),
             believed_weights=believed,
             knows_opponent_limits=np.full(n, spec.knows_opponent_limits),
+            believed_opponent_reservation=s(spec.opponent_reservation),
             ratification_required=np.full(n, spec.ratification.required),
             win_set=s(spec.ratification.win_set),
             ratification_delay=s(spec.ratification.delay_days),

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from sim import batch, runner
 from sim.model import NegotiationModel
+from sim.negotiation.tactics import TACTICS
 from sim.scenario import load_scenario, parse_scenario
 from sim.world import sample_worlds
 from tests.conftest import SCENARIOS
@@ -36,7 +37,7 @@ def test_shipped_scenarios_agree(path):
 
 
 def _side(draw, key, best, worst, n_issues):
-    tactic = draw(st.sampled_from(["time_dependent", "tit_for_tat", "hardliner"]))
+    tactic = draw(st.sampled_from(sorted(TACTICS)))
     family = draw(st.sampled_from(["polynomial", "exponential"]))
     side = {
         "reservation": {"dist": "uniform", "low": 0.0, "high": draw(st.floats(0.1, 0.6))},
@@ -48,7 +49,8 @@ def _side(draw, key, best, worst, n_issues):
                    "reciprocity": draw(st.floats(0.2, 1.5)), "min_step": draw(st.floats(0, 0.1))},
         "acceptance": draw(st.sampled_from([{"rule": "ac_next"}, {"rule": "ac_next", "alpha": 1.05, "beta": -0.02},
                                             {"rule": "ac_const", "level": draw(st.floats(0.3, 0.9))}])),
-        "beliefs": {"weight_noise": draw(st.floats(0, 1)), "knows_opponent_limits": draw(st.booleans())},
+        "beliefs": {"weight_noise": draw(st.floats(0, 1)), "knows_opponent_limits": draw(st.booleans()),
+                    "opponent_reservation": {"dist": "uniform", "low": 0.0, "high": draw(st.floats(0.05, 0.6))}},
         "ratification": {"required": draw(st.booleans()), "win_set": draw(st.floats(0, 0.5)),
                          "delay_days": draw(st.floats(0, 40)), "anticipated": draw(st.booleans())},
     }
@@ -106,7 +108,7 @@ def test_runner_engines_write_the_same_rows(flagship):
     assert a.equals(b)
 
 
-@pytest.mark.parametrize("tactic", ["time_dependent", "tit_for_tat", "hardliner"])
+@pytest.mark.parametrize("tactic", sorted(TACTICS))
 @pytest.mark.parametrize("family", ["polynomial", "exponential"])
 @pytest.mark.parametrize("rule", ["ac_next", "ac_const"])
 def test_every_tactic_family_and_rule_agree(tactic, family, rule):

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import mesa
 import numpy as np
 
-from sim.negotiation import acceptance, calendar, offers, utility
+from sim.negotiation import acceptance, calendar, offers, tactics, utility
 
 if TYPE_CHECKING:
     from sim.model.model import NegotiationModel
@@ -90,15 +90,26 @@ class TeamAgent(mesa.Agent):
                 p.weights, p.best, p.worst, p.believed_weights, o.best, o.worst, lo, hi)
         self.plan = self._plans[key]
 
-    def prepare_offer(self, day: int) -> None:
-        """Set this meeting's time, aspiration and the offer that meets it."""
+    def zeuthen_risks(self, opponent: TeamAgent) -> tuple[float, float]:
+        """Zeuthen's risk limits, own and (as believed) the opponent's, at both sides' last
+        offers (NaN unless this side plays Zeuthen and both have offered)."""
+        p = self.params
+        if p.tactic != tactics.ZEUTHEN or not len(self.offer):
+            return np.nan, np.nan
+        return tactics.zeuthen_risks(self.offer, opponent.offer, p.weights, p.best, p.worst, p.believed_weights,
+                                     opponent.params.best, opponent.params.worst, self.effective.reservation,
+                                     p.believed_opponent_reservation)
+
+    def prepare_offer(self, day: int, risks: tuple[float, float] = (np.nan, np.nan)) -> None:
+        """Set this meeting's time, aspiration and the offer that meets it (``risks``: see
+        :meth:`zeuthen_risks`, taken before either side moves)."""
         p, eff = self.params, self.effective
         move = self.received[-1] - self.received[-2] if len(self.received) >= 2 else np.nan
         self.offer = np.empty(len(p.weights))  # a new array: earlier offers stay in the history
         self.t, self.aspiration, self.offer_utility = offers.make_offer(
             float(day), p.deadline, p.tactic, p.kappa, eff.beta, p.family, p.reciprocity, p.min_step,
             eff.floor, self.aspiration, move, *self.plan, self.model.integer, p.weights, p.best, p.worst,
-            self.offer,
+            self.offer, *risks,
         )
 
     def receive(self, x: np.ndarray) -> bool:

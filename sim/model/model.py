@@ -80,8 +80,10 @@ class NegotiationModel(mesa.Model):
                 team.apply_events(self._active)
             self.teams[0].replan(self.teams[1])
             self.teams[1].replan(self.teams[0])
-        for team in self.teams:
-            team.prepare_offer(day)
+        a, b = self.teams
+        risks = (a.zeuthen_risks(b), b.zeuthen_risks(a))  # both before either moves
+        for team, risk in zip(self.teams, risks, strict=True):
+            team.prepare_offer(day, risk)
         if self.trace:
             self._log_meeting(day, kind)
 

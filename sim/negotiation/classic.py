@@ -23,16 +23,11 @@ from collections.abc import Callable
 
 import numpy as np
 
+from sim.negotiation.tactics import risk_limit  # the same rule the Zeuthen tactic uses in scenarios
+
+__all__ = ["risk_limit", "rubinstein_share", "spe_accepts", "stahl_shares", "zeuthen_concession", "zeuthen_conceder"]
+
 Utility = Callable[[float], float]
-
-
-def risk_limit(u_own_demand: float, u_other_offer: float, d: float) -> float:
-    """Zeuthen's risk limit: the largest probability of conflict a side would accept
-    rather than take the other's offer (1 when its demand is worth no more than conflict)."""
-    gain = u_own_demand - d
-    if gain <= 0.0:
-        return 1.0
-    return max(0.0, (u_own_demand - u_other_offer) / gain)
 
 
 def zeuthen_conceder(x1: float, x2: float, u1: Utility, u2: Utility, d: tuple[float, float]) -> int:

@@ -192,6 +192,8 @@ def make_offer(
     best: np.ndarray,
     worst: np.ndarray,
     out: np.ndarray,
+    risk_own: float = np.nan,
+    risk_other: float = np.nan,
 ) -> tuple[float, float, float]:
     """A side's move at a meeting: its time, aspiration, and offer (written into ``out``).
 
@@ -203,6 +205,7 @@ def make_offer(
         ``(t, aspiration, utility of the offer)``.
     """
     t = tactic_time(day, deadline)
-    target = aspiration(tactic, t, kappa, beta, family, u_max, floor, previous, opponent_move, reciprocity, min_step)
+    target = aspiration(tactic, t, kappa, beta, family, u_max, floor, previous, opponent_move, reciprocity, min_step,
+                        risk_own, risk_other)
     offer_for_target(start, end, loss, gain, before, u_max, target, integer, out)
     return t, target, utility(out, weights, best, worst)

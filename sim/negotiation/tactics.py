@@ -11,7 +11,12 @@ and Jennings (1998):
 - **tit-for-tat** (behaviour-dependent, relative): the side gives up as much of
   its own utility as the opponent's last move gave it, times a reciprocity
   factor, plus an optional minimum step so two tit-for-tat sides do not freeze;
-- **hardliner**: stays at its opening (α ≡ κ) whatever happens.
+- **hardliner**: stays at its opening (α ≡ κ) whatever happens;
+- **Zeuthen** (1930): a side concedes (by ``min_step`` of its range) at a meeting only if
+  its risk limit — the share of its demand it would lose by taking the other's offer — is
+  no larger than the other's (both concede when equal), judged with its beliefs about the
+  other side's utilities and reservation value. Harsanyi (1956) showed this reaches the
+  Nash bargaining solution.
 """
 
 from __future__ import annotations
@@ -19,10 +24,11 @@ from __future__ import annotations
 import numpy as np
 
 from sim.negotiation import kernel
+from sim.negotiation.utility import utility
 
-TIME_DEPENDENT, TIT_FOR_TAT, HARDLINER = 0, 1, 2
+TIME_DEPENDENT, TIT_FOR_TAT, HARDLINER, ZEUTHEN = 0, 1, 2, 3
 #: Tactic names accepted in scenario files, mapped to their codes.
-TACTICS = {"time_dependent": TIME_DEPENDENT, "tit_for_tat": TIT_FOR_TAT, "hardliner": HARDLINER}
+TACTICS = {"time_dependent": TIME_DEPENDENT, "tit_for_tat": TIT_FOR_TAT, "hardliner": HARDLINER, "zeuthen": ZEUTHEN}
 
 POLYNOMIAL, EXPONENTIAL = 0, 1
 #: α(t) families accepted in scenario files.
@@ -59,6 +65,38 @@ def tactic_time(day: float, deadline_day: float) -> float:
 
 
 @kernel
+def risk_limit(u_own_demand: float, u_other_offer: float, d: float) -> float:
+    """Zeuthen's risk limit: the largest probability of conflict a side would accept rather
+    than take the other's offer, (u(own demand) − u(other's offer)) / (u(own demand) − d);
+    1 when its demand is worth no more than conflict."""
+    gain = u_own_demand - d
+    if gain <= 0.0:
+        return 1.0
+    return max(0.0, (u_own_demand - u_other_offer) / gain)
+
+
+@kernel
+def zeuthen_risks(
+    own_last: np.ndarray,
+    other_last: np.ndarray,
+    weights: np.ndarray,
+    best: np.ndarray,
+    worst: np.ndarray,
+    believed_weights: np.ndarray,
+    other_best: np.ndarray,
+    other_worst: np.ndarray,
+    reservation: float,
+    believed_other_reservation: float,
+) -> tuple[float, float]:
+    """Both risk limits at the sides' last offers, as one side sees them: its own from its
+    utilities, the other's from its beliefs about the other's weights and reservation value."""
+    mine = risk_limit(utility(own_last, weights, best, worst), utility(other_last, weights, best, worst), reservation)
+    theirs = risk_limit(utility(other_last, believed_weights, other_best, other_worst),
+                        utility(own_last, believed_weights, other_best, other_worst), believed_other_reservation)
+    return mine, theirs
+
+
+@kernel
 def aspiration(
     kind: int,
     t: float,
@@ -71,6 +109,8 @@ def aspiration(
     opponent_move: float,
     reciprocity: float,
     min_step: float,
+    risk_own: float,
+    risk_other: float,
 ) -> float:
     """A side's aspiration at this meeting, for any tactic.
 
@@ -85,10 +125,16 @@ def aspiration(
         opponent_move: Gain, in own utility, between the opponent's last two
             offers (NaN when there is no such pair).
         reciprocity, min_step: Tit-for-tat's mirroring factor, and its minimum
-            concession per meeting as a fraction of ``u_max - reservation``.
+            concession per meeting as a fraction of ``u_max - reservation`` (Zeuthen's step).
+        risk_own, risk_other: Zeuthen's risk limits of this side and (as it believes) of the
+            other at the last offers (NaN before there are any).
     """
     a = alpha(t, kappa, beta, family) if kind == TIME_DEPENDENT else kappa
     scheduled = u_max - a * (u_max - reservation)
+    if kind == ZEUTHEN and not np.isnan(previous):
+        if risk_own <= risk_other:  # less willing to risk conflict (NaN: no comparison yet): concede
+            return min(max(previous - min_step * max(u_max - reservation, 0.0), reservation), max(u_max, reservation))
+        return previous
     if kind != TIT_FOR_TAT or np.isnan(previous):
         return scheduled
     move = reciprocity * opponent_move if opponent_move > 0.0 else 0.0  # NaN → no move
