@@ -1,5 +1,5 @@
 # make run   — create .venv, install, run the flagship scenario (10,000 replications, 2 workers)
-# make test  — create .venv, install with test extras, run the test suite
+# make test  — create .venv, install with test extras (and chromium, via apt, if missing), run the test suite
 # make lint  — ruff
 
 # Find a Python >= 3.12 (Mesa 3.5 needs it). pyenv users: .python-version selects 3.12.
@@ -9,7 +9,7 @@ PYTHON ?= $(shell for p in python3.12 python3 python3.13 python; do \
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test lint bench clean check-python
+.PHONY: run test lint bench clean check-python browser
 
 check-python:
 	@if [ -z "$(PYTHON)" ]; then \
@@ -25,7 +25,15 @@ $(VENV)/.installed: pyproject.toml | check-python
 run: $(VENV)/.installed
 	$(PY) -m sim run scenarios/us_korea_2025.toml --runs 10000 --seed 7 --workers 2
 
-test: $(VENV)/.installed
+# The page's browser test drives Debian's chromium (headless); install it if it is missing.
+browser:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \
+	  echo "installing Debian's chromium (for the page's browser test)"; \
+	  S=; if [ "$$(id -u)" -ne 0 ]; then S=sudo; fi; \
+	  $$S apt-get update -qq && $$S env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null \
+	  || { echo "error: could not install chromium with apt-get; install it (Debian: apt-get install chromium)" >&2; exit 1; }; }
+
+test: $(VENV)/.installed browser
 	$(PY) -m pytest -q
 
 lint: $(VENV)/.installed

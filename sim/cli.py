@@ -1,4 +1,4 @@
-"""Command-line interface: ``python -m sim {run,sweep,sensitivity,compare,trace,plot,validate,check,params}``.
+"""Command-line interface: ``python -m sim {run,sweep,sensitivity,compare,trace,plot,validate,app,check,params}``.
 
 Exit codes: 0 success; 1 some replications failed; 2 bad input (scenario file,
 arguments, results folder); 130 interrupted.
@@ -254,6 +254,16 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def cmd_app(args: argparse.Namespace) -> int:
+    import os
+
+    app = Path(__file__).with_name("app.py")
+    cmd = [sys.executable, "-m", "solara", "run", str(app), "--host", args.host, "--port", str(args.port), "--production"]
+    print(f"Serving the page on http://{args.host}:{args.port} (Ctrl-C to stop)", flush=True)
+    os.execv(sys.executable, cmd)  # solara's server takes over this process
+    return 0  # not reached
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     for path in args.scenarios:
         sc = load_scenario(path)
@@ -345,6 +355,11 @@ def build_parser() -> argparse.ArgumentParser:
     v = sub.add_parser("validate", help="check the model against bargaining theory; write docs/VALIDATION.md")
     v.add_argument("--out", default="docs/VALIDATION.md", help="report path (figures go to img/ beside it)")
     v.set_defaults(func=cmd_validate)
+
+    ap_ = sub.add_parser("app", help="the interactive page (Mesa SolaraViz) in the browser")
+    ap_.add_argument("--host", default="127.0.0.1")
+    ap_.add_argument("--port", type=_positive, default=8765)
+    ap_.set_defaults(func=cmd_app)
 
     c = sub.add_parser("check", help="validate scenario files")
     c.add_argument("scenarios", nargs="+")

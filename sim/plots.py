@@ -71,7 +71,7 @@ def plot_milestones(summary: dict[str, Any], path: Path) -> Path:
     return save_figure(fig, path)
 
 
-def plot_closing_day(path: Path, scenario: Scenario, out: Path) -> Path:
+def closing_day_figure(path: Path, scenario: Scenario) -> plt.Figure:
     ok = completed(path)
     n = max(int(ok.sum()), 1)
     days = pd.date_range(scenario.start, scenario.horizon, freq="D")
@@ -90,10 +90,15 @@ def plot_closing_day(path: Path, scenario: Scenario, out: Path) -> Path:
     ax2.axvline(pd.Timestamp(scenario.deadline), color="black", ls="--", lw=1)
     ax2.legend(fontsize=8, loc="lower right")
     ax2.xaxis.set_major_formatter(mdates.DateFormatter("%b %d"))
-    return save_figure(fig, out)
+    return fig
 
 
-def plot_terms(path: Path, scenario: Scenario, out: Path) -> Path:
+def plot_closing_day(path: Path, scenario: Scenario, out: Path) -> Path:
+    """When agreements close (histogram, summit marked) and each milestone's cumulative probability."""
+    return save_figure(closing_day_figure(path, scenario), out)
+
+
+def terms_figure(path: Path, scenario: Scenario) -> plt.Figure:
     agreed = columns(path, ["agreement"])["agreement"]
     k = len(scenario.issues)
     cols = min(k, 3)
@@ -122,7 +127,12 @@ def plot_terms(path: Path, scenario: Scenario, out: Path) -> Path:
         fig.legend(handles, labels, loc="lower right", fontsize=8)
     fig.suptitle(f"Agreed terms ({int(agreed.sum()):,} agreements)", fontsize=10)
     fig.tight_layout()
-    return save_figure(fig, out)
+    return fig
+
+
+def plot_terms(path: Path, scenario: Scenario, out: Path) -> Path:
+    """The distribution of each agreed term."""
+    return save_figure(terms_figure(path, scenario), out)
 
 
 def nominal_frontier(scenario: Scenario) -> tuple[np.ndarray, tuple[float, float], tuple[float, float]]:
@@ -168,7 +178,7 @@ def plot_run(path: Path, scenario: Scenario, summary: dict[str, Any], out_dir: P
     ]
 
 
-def plot_dance(model: NegotiationModel, path: Path) -> Path:
+def dance_figure(model: NegotiationModel) -> plt.Figure:
     """One negotiation's "dance": each side's offers per issue over time, events and summit marked."""
     sc = model.spec
     offers = [e for e in model.history if e.kind == "offer"]
@@ -205,8 +215,13 @@ def plot_dance(model: NegotiationModel, path: Path) -> Path:
     axes[-1].legend(fontsize=7, loc="lower left")
     axes[-1].xaxis.set_major_formatter(mdates.DateFormatter("%b %d"))
     outcome = ("agreement on " + sc.date_of(model.agreement_day).isoformat()) if model.agreement is not None \
-        else ("walk-away" if model.walked_away else "no agreement")
+        else ("walk-away" if model.walked_away else ("talks in progress" if model.running else "no agreement"))
     axes[0].set_title(f"{sc.title}\nreplication {int(model.world.index)}: {outcome} "
                       "(purple lines: events)", fontsize=9)
     fig.tight_layout()
-    return save_figure(fig, path)
+    return fig
+
+
+def plot_dance(model: NegotiationModel, path: Path) -> Path:
+    """One negotiation's "dance" (see :func:`dance_figure`), saved to ``path``."""
+    return save_figure(dance_figure(model), path)
