@@ -20,6 +20,7 @@ horizon) is shown as the validator's message on the page, not as a traceback.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import io
 import json
 import tempfile
@@ -74,17 +75,11 @@ def configure(scenario_file: str, *, beta_a: float, beta_b: float, reservation_a
     if (lp := limit_path(base)) is not None:
         values[lp] = limit
     document = dict(document)
-    document["scenario"] = dict(document["scenario"]) | {"deadline": base.start + _days(summit_day)}
+    document["scenario"] = dict(document["scenario"]) | {"deadline": base.start + dt.timedelta(days=int(summit_day))}
     if not shocks:  # every event switched off: dated ones never happen, hazards are zero
         document["events"] = [dict(e) | ({"probability": 0.0} if "date" in e else {"hazard": 0.0})
                               for e in document.get("events", [])]
     return point_scenario(document, str(path), sha, list(values), np.array(list(values.values()), dtype=float))
-
-
-def _days(n: int):
-    import datetime as dt
-
-    return dt.timedelta(days=int(n))
 
 
 class LiveNegotiation(NegotiationModel):
@@ -139,6 +134,12 @@ MODEL_PARAMS: dict[str, Any] = {
 # --- one negotiation ------------------------------------------------------------------------
 
 
+def _show(fig) -> None:
+    """Render a matplotlib figure on the page as a PNG, then free it."""
+    solara.FigureMatplotlib(fig, format="png")
+    plots.plt.close(fig)
+
+
 @solara.component
 def Outcome(model: LiveNegotiation) -> None:
     """Where the talks stand: the day, the latest offers, the outcome; or the settings' error."""
@@ -177,8 +178,7 @@ def Dance(model: LiveNegotiation) -> None:
     if model.error or not any(e.kind == "offer" for e in model.history):
         return
     fig = plots.dance_figure(model)
-    solara.FigureMatplotlib(fig, format="png")
-    plots.plt.close(fig)
+    _show(fig)
 
 
 @solara.component
@@ -209,8 +209,7 @@ def UtilityPlane(model: LiveNegotiation) -> None:
     ax.set_xlabel(f"utility to {a.label}")
     ax.set_ylabel(f"utility to {b.label}")
     ax.legend(fontsize=7, loc="lower left")
-    solara.FigureMatplotlib(fig, format="png")
-    plots.plt.close(fig)
+    _show(fig)
 
 
 @solara.component
@@ -234,8 +233,7 @@ def Calendar(model: LiveNegotiation) -> None:
     ax.set_xlim(-1, sc.horizon_day + 1)
     ax.set_xlabel(f"days since {sc.start} (purple: events in this world)")
     ax.legend(fontsize=7, ncol=4, loc="upper right")
-    solara.FigureMatplotlib(fig, format="png")
-    plots.plt.close(fig)
+    _show(fig)
 
 
 # --- Monte Carlo ----------------------------------------------------------------------------
@@ -304,11 +302,9 @@ def MonteCarloView(result: MonteCarloResult) -> None:
     solara.Markdown("\n".join(lines))
     runs = result.folder / records.RUNS
     fig = plots.closing_day_figure(runs, result.scenario)
-    solara.FigureMatplotlib(fig, format="png")
-    plots.plt.close(fig)
+    _show(fig)
     fig = plots.terms_figure(runs, result.scenario)
-    solara.FigureMatplotlib(fig, format="png")
-    plots.plt.close(fig)
+    _show(fig)
 
     def runs_csv() -> bytes:
         buf = io.StringIO()
