@@ -37,7 +37,7 @@ from sim.design import point_scenario
 from sim.model import NegotiationModel
 from sim.negotiation import solutions
 from sim.scenario import MILESTONES, Scenario, ScenarioError, load_scenario, read_document
-from sim.world import sample_worlds
+from sim.world import CONTACT, SCHEDULED, SUMMIT, sample_worlds
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIO_DIR = ROOT / "scenarios"
@@ -82,6 +82,12 @@ def configure(scenario_file: str, *, beta_a: float, beta_b: float, reservation_a
     return point_scenario(document, str(path), sha, list(values), np.array(list(values.values()), dtype=float))
 
 
+#: The page's starting settings (the flagship's medians), shared by the model and its controls.
+DEFAULTS: dict[str, Any] = {"scenario_file": DEFAULT_SCENARIO, "seed": 0, "replication": 0, "beta_a": 0.45,
+                            "beta_b": 1.0, "reservation_a": 0.375, "reservation_b": 0.325, "limit": 20.0,
+                            "contact_rate": 0.5, "summit_day": 4, "shocks": True}
+
+
 class LiveNegotiation(NegotiationModel):
     """One negotiation built from the page's controls (keyword arguments, as SolaraViz needs).
 
@@ -89,10 +95,12 @@ class LiveNegotiation(NegotiationModel):
     ``error`` set to the validator's message.
     """
 
-    def __init__(self, scenario_file: str = DEFAULT_SCENARIO, seed: int = 0, replication: int = 0,
-                 beta_a: float = 0.45, beta_b: float = 1.0, reservation_a: float = 0.375,
-                 reservation_b: float = 0.325, limit: float = 20.0, contact_rate: float = 0.5,
-                 summit_day: int = 4, shocks: bool = True) -> None:
+    def __init__(self, scenario_file: str = DEFAULTS["scenario_file"], seed: int = DEFAULTS["seed"],
+                 replication: int = DEFAULTS["replication"], beta_a: float = DEFAULTS["beta_a"],
+                 beta_b: float = DEFAULTS["beta_b"], reservation_a: float = DEFAULTS["reservation_a"],
+                 reservation_b: float = DEFAULTS["reservation_b"], limit: float = DEFAULTS["limit"],
+                 contact_rate: float = DEFAULTS["contact_rate"], summit_day: int = DEFAULTS["summit_day"],
+                 shocks: bool = DEFAULTS["shocks"]) -> None:
         self.settings = {"scenario_file": scenario_file, "beta_a": beta_a, "beta_b": beta_b,
                          "reservation_a": reservation_a, "reservation_b": reservation_b, "limit": limit,
                          "contact_rate": contact_rate, "summit_day": summit_day, "shocks": shocks}
@@ -110,24 +118,24 @@ class LiveNegotiation(NegotiationModel):
 
 
 MODEL_PARAMS: dict[str, Any] = {
-    "scenario_file": {"type": "Select", "value": DEFAULT_SCENARIO, "values": scenario_files(), "label": "Scenario"},
-    "seed": {"type": "InputText", "value": 0, "label": "Seed"},
-    "replication": {"type": "InputText", "value": 0, "label": "Replication (world)"},
-    "beta_a": {"type": "SliderFloat", "value": 0.45, "min": 0.1, "max": 3.0, "step": 0.05,
+    "scenario_file": {"type": "Select", "value": DEFAULTS["scenario_file"], "values": scenario_files(), "label": "Scenario"},
+    "seed": {"type": "InputText", "value": DEFAULTS["seed"], "label": "Seed"},
+    "replication": {"type": "InputText", "value": DEFAULTS["replication"], "label": "Replication (world)"},
+    "beta_a": {"type": "SliderFloat", "value": DEFAULTS["beta_a"], "min": 0.1, "max": 3.0, "step": 0.05,
                "label": "β, side A (<1 Boulware)"},
-    "beta_b": {"type": "SliderFloat", "value": 1.0, "min": 0.1, "max": 3.0, "step": 0.05,
+    "beta_b": {"type": "SliderFloat", "value": DEFAULTS["beta_b"], "min": 0.1, "max": 3.0, "step": 0.05,
                "label": "β, side B"},
-    "reservation_a": {"type": "SliderFloat", "value": 0.375, "min": 0.0, "max": 1.0, "step": 0.025,
+    "reservation_a": {"type": "SliderFloat", "value": DEFAULTS["reservation_a"], "min": 0.0, "max": 1.0, "step": 0.025,
                       "label": "Reservation, side A"},
-    "reservation_b": {"type": "SliderFloat", "value": 0.325, "min": 0.0, "max": 1.0, "step": 0.025,
+    "reservation_b": {"type": "SliderFloat", "value": DEFAULTS["reservation_b"], "min": 0.0, "max": 1.0, "step": 0.025,
                       "label": "Reservation, side B"},
-    "limit": {"type": "SliderFloat", "value": 20.0, "min": 10.0, "max": 50.0, "step": 0.5,
+    "limit": {"type": "SliderFloat", "value": DEFAULTS["limit"], "min": 10.0, "max": 50.0, "step": 0.5,
               "label": "Hard limit, side B"},
-    "contact_rate": {"type": "SliderFloat", "value": 0.5, "min": 0.0, "max": 1.0, "step": 0.05,
+    "contact_rate": {"type": "SliderFloat", "value": DEFAULTS["contact_rate"], "min": 0.0, "max": 1.0, "step": 0.05,
                      "label": "Contact rate (per day)"},
-    "summit_day": {"type": "SliderInt", "value": 4, "min": 1, "max": 180, "step": 1,
+    "summit_day": {"type": "SliderInt", "value": DEFAULTS["summit_day"], "min": 1, "max": 180, "step": 1,
                    "label": "Summit day (from start)"},
-    "shocks": {"type": "Checkbox", "value": True, "label": "Shocks on"},
+    "shocks": {"type": "Checkbox", "value": DEFAULTS["shocks"], "label": "Shocks on"},
 }
 
 
@@ -189,26 +197,19 @@ def UtilityPlane(model: LiveNegotiation) -> None:
         return
     a, b = model.teams
     p, q = a.params, b.params
-    lo = np.maximum(p.lo, q.lo) if a.effective is None else np.maximum(a.effective.lo, b.effective.lo)
-    hi = np.minimum(p.hi, q.hi) if a.effective is None else np.minimum(a.effective.hi, b.effective.hi)
-    frontier = solutions.pareto_frontier(p.weights, p.best, p.worst, q.weights, q.best, q.worst, lo, hi)
-    nash = solutions.nash_point(frontier, float(p.reservation), float(q.reservation))
+    own = (p.lo, p.hi, q.lo, q.hi) if a.effective is None else (a.effective.lo, a.effective.hi, b.effective.lo, b.effective.hi)
+    frontier = solutions.pareto_frontier(p.weights, p.best, p.worst, q.weights, q.best, q.worst,
+                                         np.maximum(own[0], own[2]), np.minimum(own[1], own[3]))
+    d = (float(p.reservation), float(q.reservation))
     fig, ax = plots.plt.subplots(figsize=(5, 4.6))
-    ax.plot(frontier[:, 0], frontier[:, 1], color="#888888", label="Pareto frontier")
-    ax.plot(*nash, "*", ms=13, color="#2e7d32", label="Nash bargaining solution")
     for side in (0, 1):
         pts = np.array([e.utilities for e in model.history if e.kind == "offer" and e.party == side])
         if len(pts):
-            ax.plot(pts[:, 0], pts[:, 1], "o-", ms=3, lw=0.8, color=plots.COLORS[side], label=f"{model.teams[side].label}'s offers")
+            ax.plot(pts[:, 0], pts[:, 1], "o-", ms=3, lw=0.8, color=plots.COLORS[side],
+                    label=f"{model.teams[side].label}'s offers")
     if model.agreement is not None:
         ax.plot(a.value(model.agreement), b.value(model.agreement), "D", ms=9, color="black", label="agreement")
-    ax.axvline(p.reservation, color=plots.COLORS[0], ls=":", lw=1)
-    ax.axhline(q.reservation, color=plots.COLORS[1], ls=":", lw=1)
-    ax.set_xlim(0, 1.02)
-    ax.set_ylim(0, 1.02)
-    ax.set_xlabel(f"utility to {a.label}")
-    ax.set_ylabel(f"utility to {b.label}")
-    ax.legend(fontsize=7, loc="lower left")
+    plots.draw_plane(ax, frontier, solutions.nash_point(frontier, *d), d, (a.label, b.label), "this world", "this world")
     _show(fig)
 
 
@@ -220,10 +221,10 @@ def Calendar(model: LiveNegotiation) -> None:
         return
     sc, w = model.spec, model.world
     fig, ax = plots.plt.subplots(figsize=(8, 1.6))
-    for kind, (label, color, size) in {1: ("contact", "#90a4ae", 8), 2: ("scheduled round", "#1f4e9c", 30),
-                                       3: ("summit", "black", 60)}.items():
+    for kind, (label, color, size) in {CONTACT: ("contact", "#90a4ae", 8), SCHEDULED: ("scheduled round", "#1f4e9c", 30),
+                                       SUMMIT: ("summit", "black", 60)}.items():
         days = np.flatnonzero(w.meetings == kind)
-        ax.scatter(days, np.zeros(len(days)), s=size, color=color, label=label, marker="|" if kind == 1 else "o")
+        ax.scatter(days, np.zeros(len(days)), s=size, color=color, label=label, marker="|" if kind == CONTACT else "o")
     fired = [int(d) for d in np.atleast_1d(w.event_day) if d >= 0]
     for d in fired:
         ax.axvline(d, color="#8e24aa", lw=1)

@@ -155,17 +155,24 @@ def plot_utility_plane(path: Path, scenario: Scenario, out: Path, max_points: in
     fig, ax = plt.subplots(figsize=(6, 6))
     ax.scatter(c[f"utility.{a.key}"][idx], c[f"utility.{b.key}"][idx], s=4, alpha=0.25, color="#455a64",
                label=f"agreements ({int(c['agreement'].sum()):,}" + (", subsample)" if len(idx) == max_points else ")"))
-    ax.plot(frontier[:, 0], frontier[:, 1], color="black", lw=1.5, label="Pareto frontier (nominal world)")
+    draw_plane(ax, frontier, nash, d, (a.label, b.label), "nominal world", "median")
+    ax.set_title("Agreements on the utility plane", fontsize=10)
+    return save_figure(fig, out)
+
+
+def draw_plane(ax: plt.Axes, frontier: np.ndarray, nash: tuple[float, float], d: tuple[float, float],
+               labels: tuple[str, str], frontier_note: str, reservation_note: str) -> None:
+    """The utility plane's frame: the Pareto frontier, the Nash point, both reservation values,
+    axes and legend (what is plotted on it is the caller's)."""
+    ax.plot(frontier[:, 0], frontier[:, 1], color="black", lw=1.5, label=f"Pareto frontier ({frontier_note})")
     ax.plot(*nash, marker="*", ms=14, color="#f39c12", ls="none", label="Nash bargaining solution")
-    ax.axvline(d[0], color=COLORS[0], ls=":", lw=1, label=f"{a.label} reservation (median)")
-    ax.axhline(d[1], color=COLORS[1], ls=":", lw=1, label=f"{b.label} reservation (median)")
+    for k, line in enumerate((ax.axvline, ax.axhline)):
+        line(d[k], color=COLORS[k], ls=":", lw=1, label=f"{labels[k]} reservation ({reservation_note})")
     ax.set_xlim(0, 1.02)
     ax.set_ylim(0, 1.02)
-    ax.set_xlabel(f"utility to {a.label}")
-    ax.set_ylabel(f"utility to {b.label}")
-    ax.set_title("Agreements on the utility plane", fontsize=10)
+    ax.set_xlabel(f"utility to {labels[0]}")
+    ax.set_ylabel(f"utility to {labels[1]}")
     ax.legend(fontsize=7, loc="lower left")
-    return save_figure(fig, out)
 
 
 def plot_run(path: Path, scenario: Scenario, summary: dict[str, Any], out_dir: Path) -> list[Path]:

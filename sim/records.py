@@ -125,16 +125,20 @@ def part_name(first: int) -> str:
     return f"part-{first:012d}.parquet"
 
 
-def write_part(table: pa.Table, folder: Path, first: int) -> Path:
-    """Write a chunk's table as one part, atomically: under a hidden temporary name (dataset
-    readers skip names starting with a dot), then renamed."""
-    path = folder / part_name(first)
-    tmp = folder / f".{path.name}.tmp"
+def write_table(table: pa.Table, path: Path) -> Path:
+    """Write ``table`` to one Parquet file atomically: under a hidden temporary name (dataset
+    readers skip names starting with a dot), then renamed; one row group."""
+    tmp = path.with_name(f".{path.name}.tmp")
     strings = [f.name for f in table.schema if f.type == pa.string()]
     # dictionary-encode only the string columns: for numbers it costs more than it saves
     pq.write_table(table, tmp, compression="zstd", use_dictionary=strings, row_group_size=max(1, table.num_rows))
     os.replace(tmp, path)
     return path
+
+
+def write_part(table: pa.Table, folder: Path, first: int) -> Path:
+    """Write a chunk's table as one part of a run's records (see :func:`write_table`)."""
+    return write_table(table, folder / part_name(first))
 
 
 def remove_partial(folder: Path) -> None:

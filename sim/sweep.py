@@ -23,7 +23,6 @@ from __future__ import annotations
 import concurrent.futures as cf
 import datetime as dt
 import json
-import os
 import time
 import traceback
 from collections.abc import Callable, Iterator
@@ -168,12 +167,6 @@ def _point_file(folder: Path, index: int) -> Path:
     return folder / "points" / f"point-{index:06d}.json"
 
 
-def _write_atomic(table: pa.Table, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    pq.write_table(table, tmp, compression="zstd")
-    os.replace(tmp, path)
-
-
 def _write_point(folder: Path, index: int, values: np.ndarray, paths: list[str], stats: dict[str, float] | None,
                  error: str | None, attempts: int) -> None:
     """A finished point as one small JSON file (floats round-trip exactly), written atomically."""
@@ -181,10 +174,7 @@ def _write_point(folder: Path, index: int, values: np.ndarray, paths: list[str],
     row |= {f"param.{p}": float(v) for p, v in zip(paths, values, strict=True)}
     row |= {"status": "failed" if error else "ok", "error": error, "attempts": attempts}
     row |= stats or {}
-    path = _point_file(folder, index)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(row))
-    os.replace(tmp, path)
+    runner.write_json(_point_file(folder, index), row)
 
 
 def _point_rows(folder: Path) -> list[dict[str, Any]]:
@@ -200,7 +190,7 @@ def start(folder: Path, scenario: Scenario, design: Design, *, kind: str, runs: 
     (folder / "points").mkdir()
     design_table = pa.table({"point": np.arange(len(design.values))}
                             | {f"param.{p}": design.values[:, j] for j, p in enumerate(design.paths)})
-    _write_atomic(design_table, folder / "design.parquet")
+    records.write_table(design_table, folder / "design.parquet")
     runner.write_json(folder / "manifest.json", {
         "kind": kind, "scenario": scenario.name, "scenario_file": scenario.path,
         "scenario_sha256": scenario.sha256, "design": design.method, "n": design.n,
@@ -253,7 +243,7 @@ def run_sweep(
     if sha != manifest["scenario_sha256"]:
         raise SweepError(f"{manifest['scenario_file']} has changed since the sweep started (sha256 differs); "
                          "resuming would mix two scenarios. Start a new sweep.")
-    for tmp in (folder / "points").glob(".point-*.tmp"):
+    for tmp in (folder / "points").glob("point-*.json.tmp"):  # a point being written when the sweep stopped
         tmp.unlink()
     total = len(design.values)
     done = {int(p.stem.split("-")[1]) for p in (folder / "points").glob("point-*.json")}
@@ -294,7 +284,7 @@ def run_sweep(
     except KeyboardInterrupt:
         interrupted = True
     if not interrupted and len(done) == total and not (folder / "points.parquet").is_file():
-        _write_atomic(points(folder), folder / "points.parquet")
+        records.write_table(points(folder), folder / "points.parquet")
         for p in (folder / "points").glob("point-*.json"):
             p.unlink()
     manifest["status"] = "interrupted" if interrupted else "complete"
