@@ -198,7 +198,7 @@ def UtilityPlane(model: LiveNegotiation) -> None:
     a, b = model.teams
     p, q = a.params, b.params
     own = (p.lo, p.hi, q.lo, q.hi) if a.effective is None else (a.effective.lo, a.effective.hi, b.effective.lo, b.effective.hi)
-    frontier = solutions.pareto_frontier(p.weights, p.best, p.worst, q.weights, q.best, q.worst,
+    frontier = solutions.pareto_frontier(a.prefs, b.prefs,
                                          np.maximum(own[0], own[2]), np.minimum(own[1], own[3]))
     d = (float(p.reservation), float(q.reservation))
     fig, ax = plots.plt.subplots(figsize=(5, 4.6))

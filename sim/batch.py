@@ -14,28 +14,34 @@ from typing import NamedTuple
 
 import numpy as np
 from numba.core import cgutils, types
-from numba.extending import intrinsic
+from numba.extending import intrinsic, overload
 from numba.np.arrayobj import make_array
 
 from sim.negotiation import kernel
-from sim.negotiation.acceptance import evaluate_offer, walks_away
-from sim.negotiation.calendar import (
+from sim.negotiation.acceptance import AcceptanceParams, evaluate_offer, walks_away
+from sim.negotiation.offers import ConcessionPlan, concession_plan, make_offer, offer_region
+from sim.negotiation.protocol import (
+    NEVER,
     NOT_REACHED,
+    EventEffects,
     apply_events,
+    limits_changed,
     milestones,
+    opener,
+    opening,
+    opponent_move,
+    record_standing,
     summit_accepts,
     summit_candidate,
     update_active,
+    zeuthen_applies,
 )
-from sim.negotiation.offers import concession_plan, make_offer, offer_region
 from sim.negotiation.solutions import agreement_quality
-from sim.negotiation.tactics import ZEUTHEN, zeuthen_risks
-from sim.negotiation.utility import acceptance_floor
+from sim.negotiation.tactics import TacticParams, zeuthen_risks
+from sim.negotiation.utility import Preferences, acceptance_floor
+from sim.outcomes import SUMMIT_CLOSE, Outcomes
 from sim.scenario import Scenario
 from sim.world import SUMMIT, Worlds
-
-SUMMIT_CLOSE = 2  # closed_by code for the leaders' summit (0 and 1 are the sides)
-
 
 # Each side's parameters are packed into dense arrays with a side axis, so the compiled
 # loop indexes numbers instead of unpacking per-side records (which costs refcounting).
@@ -44,9 +50,12 @@ SCALARS = ("reservation", "deadline", "walk_away_gap", "tactic", "family", "beta
            "min_step", "rule", "accept_alpha", "accept_beta", "accept_level", "knows_opponent_limits",
            "ratification_required", "win_set", "ratification_delay", "anticipates_ratification",
            "believed_opponent_reservation")
-(W, BEST, WORST, LO, HI, BELIEF) = range(len(VECTORS))
-(RES, DEADLINE, GAP, TACTIC, FAMILY, BETA, KAPPA, RECIP, MINSTEP, RULE, ACC_A, ACC_B, ACC_L, KNOWS,
- REQUIRED, WIN, RDELAY, ANTICIPATES, OPP_RES) = range(len(SCALARS))
+_V = {name: k for k, name in enumerate(VECTORS)}
+_S = {name: k for k, name in enumerate(SCALARS)}
+# positions looked up by name: reordering the tuples above cannot mislabel a field
+W, BEST, WORST, LO, HI, BELIEF = (_V[n] for n in ("weights", "best", "worst", "lo", "hi", "believed_weights"))
+(RES, DEADLINE, GAP, TACTIC, FAMILY, BETA, KAPPA, RECIP, MINSTEP, RULE, ACC_A, ACC_B, ACC_L, KNOWS, REQUIRED, WIN,
+ RDELAY, ANTICIPATES, OPP_RES) = (_S[n] for n in SCALARS)
 
 
 class Packed(NamedTuple):
@@ -58,6 +67,26 @@ class Packed(NamedTuple):
     ev_beta: np.ndarray  # [2, R, E]
     ev_lo: np.ndarray  # [2, R, E, I]
     ev_hi: np.ndarray  # [2, R, E, I]
+
+
+class Calendar(NamedTuple):
+    """A chunk's calendar: meeting kinds per day, event fire days and durations, the summit's
+    bridge and the signing delay per replication, and the observation days (one for all)."""
+
+    meetings: np.ndarray  # [R, days] int8
+    event_day: np.ndarray  # [R, E] int64
+    event_duration: np.ndarray  # [R, E]
+    summit_max_gap: np.ndarray  # [R]
+    signing_delay: np.ndarray  # [R]
+    observe: np.ndarray  # [J] int64
+
+
+class Agenda(NamedTuple):
+    """The issues' bounds and which are integer."""
+
+    bound_lo: np.ndarray
+    bound_hi: np.ndarray
+    integer: np.ndarray
 
 
 def pack(worlds: Worlds) -> Packed:
@@ -77,23 +106,6 @@ def pack(worlds: Worlds) -> Packed:
         p.ev_res[k], p.ev_beta[k] = party.event_reservation, party.event_beta_factor
         p.ev_lo[k], p.ev_hi[k] = party.event_lo_shift, party.event_hi_shift
     return p
-
-
-class Outcomes(NamedTuple):
-    """Outcomes of a chunk, one entry per replication (both engines produce these)."""
-
-    agreement_day: np.ndarray
-    signed_day: np.ndarray
-    ratified_day: np.ndarray
-    ratification_failed: np.ndarray
-    closed_by: np.ndarray  # -1 none, 0/1 the side that accepted, 2 the summit
-    walked_away: np.ndarray  # -1 none, 0/1 the side that left
-    terms: np.ndarray  # [R, I], NaN without agreement
-    utilities: np.ndarray  # [R, 2]
-    pareto_distance: np.ndarray
-    nash_distance: np.ndarray
-    rounds: np.ndarray
-    end_day: np.ndarray  # last day of the talks (events up to it count as fired)
 
 
 class _Scratch(NamedTuple):
@@ -118,55 +130,64 @@ EFF_R, EFF_BETA, FLOOR, UMAX, T, ASP, UOFFER, LAST, PREV, RISK, RISK_OTHER = ran
 
 
 @kernel
-def _play(r, vec, sca, ev_res, ev_beta, ev_lo, ev_hi, meetings, event_day, event_duration, summit_max_gap,
-          signing_delay, bound_lo, bound_hi, integer, first_mover, horizon_day, out_terms, out_utils, s):
-    """Replication ``r``: the Mesa model's step loop, compiled. Writes terms and utilities
-    into row ``r`` of the output arrays and returns the scalar outcomes."""
+def _prefs(vec, k, r):
+    return Preferences(vec[k, W, r], vec[k, BEST, r], vec[k, WORST, r])
+
+
+@kernel
+def _play(r, p, cal, agenda, first_mover, horizon_day, out_terms, out_utils, out_standing, s):
+    """Replication ``r``: the Mesa model's step loop, compiled. Writes terms, utilities and
+    standing offers into row ``r`` of the output arrays and returns the scalar outcomes."""
+    vec, sca = p.vec, p.sca
     x, n_recv, eff_lo, eff_hi, plan, offer, deal, active = s.side, s.n_recv, s.eff_lo, s.eff_hi, s.plan, s.offer, s.deal, s.active
-    region, planned = s.region, s.planned
+    region, planned, integer = s.region, s.planned, agenda.integer
     x[:] = 0.0
     x[:, ASP] = np.nan
     n_recv[:] = 0
     active[:] = False
     fire = s.fire
-    fire[:] = event_day[r]
+    fire[:] = cal.event_day[r]
+    for k in range(2):
+        opening(vec[k, BEST, r], vec[k, LO, r], vec[k, HI, r], offer[k])
+    standing, observe, observed = out_standing[r], cal.observe, 0
     rounds, agreed_day, closed_by, walked, end_day = 0, NOT_REACHED, -1, -1, horizon_day
+    meetings = cal.meetings
     for day in range(meetings.shape[1]):
         kind = meetings[r, day]
         if kind == 0:
             continue
+        observed = record_standing(day, observe, observed, offer, standing)
         rounds += 1
-        if update_active(float(day), fire, event_duration[r], active) or rounds == 1:
+        if update_active(float(day), fire, cal.event_duration[r], active) or rounds == 1:
             for k in range(2):
                 x[k, EFF_R], x[k, EFF_BETA] = apply_events(
-                    active, sca[k, RES, r], sca[k, BETA, r], vec[k, LO, r], vec[k, HI, r], ev_res[k, r], ev_beta[k, r],
-                    ev_lo[k, r], ev_hi[k, r], bound_lo, bound_hi, eff_lo[k], eff_hi[k])
+                    active, sca[k, RES, r], sca[k, BETA, r], vec[k, LO, r], vec[k, HI, r],
+                    EventEffects(p.ev_res[k, r], p.ev_beta[k, r], p.ev_lo[k, r], p.ev_hi[k, r]),
+                    agenda.bound_lo, agenda.bound_hi, eff_lo[k], eff_hi[k])
                 x[k, FLOOR] = acceptance_floor(x[k, EFF_R], sca[k, WIN, r], sca[k, ANTICIPATES, r] != 0.0)
-            limits_changed = rounds == 1
-            for k in range(2):
-                for i in range(eff_lo.shape[1]):
-                    if eff_lo[k, i] != planned[k, 0, i] or eff_hi[k, i] != planned[k, 1, i]:
-                        limits_changed = True
-                planned[k, 0], planned[k, 1] = eff_lo[k], eff_hi[k]
-            for k in range(2 if limits_changed else 0):  # a plan depends only on both sides' limits
+            moved_a = limits_changed(eff_lo[0], eff_hi[0], planned[0])
+            moved_b = limits_changed(eff_lo[1], eff_hi[1], planned[1])
+            for k in range(2 if rounds == 1 or moved_a or moved_b else 0):
                 offer_region(eff_lo[k], eff_hi[k], eff_lo[1 - k], eff_hi[1 - k], sca[k, KNOWS, r] != 0.0,
                              region[0], region[1])
                 x[k, UMAX] = concession_plan(
-                    vec[k, W, r], vec[k, BEST, r], vec[k, WORST, r], vec[k, BELIEF, r], vec[1 - k, BEST, r], vec[1 - k, WORST, r],
+                    _prefs(vec, k, r), Preferences(vec[k, BELIEF, r], vec[1 - k, BEST, r], vec[1 - k, WORST, r]),
                     region[0], region[1], plan[k, 0], plan[k, 1], plan[k, 2], plan[k, 3], plan[k, 4])
         for k in range(2):  # Zeuthen's risk limits at the last offers, before anyone moves
             x[k, RISK], x[k, RISK_OTHER] = np.nan, np.nan
-            if sca[k, TACTIC, r] == ZEUTHEN and rounds > 1:
+            if zeuthen_applies(int(sca[k, TACTIC, r]), rounds):
                 x[k, RISK], x[k, RISK_OTHER] = zeuthen_risks(
-                    offer[k], offer[1 - k], vec[k, W, r], vec[k, BEST, r], vec[k, WORST, r], vec[k, BELIEF, r],
-                    vec[1 - k, BEST, r], vec[1 - k, WORST, r], x[k, EFF_R], sca[k, OPP_RES, r])
+                    offer[k], offer[1 - k], _prefs(vec, k, r),
+                    Preferences(vec[k, BELIEF, r], vec[1 - k, BEST, r], vec[1 - k, WORST, r]),
+                    x[k, EFF_R], sca[k, OPP_RES, r])
         for k in range(2):
-            move = x[k, LAST] - x[k, PREV] if n_recv[k] >= 2 else np.nan
+            tactic = TacticParams(int(sca[k, TACTIC, r]), int(sca[k, FAMILY, r]), sca[k, KAPPA, r], x[k, EFF_BETA],
+                                  sca[k, RECIP, r], sca[k, MINSTEP, r])
             x[k, T], x[k, ASP], x[k, UOFFER] = make_offer(
-                float(day), sca[k, DEADLINE, r], int(sca[k, TACTIC, r]), sca[k, KAPPA, r], x[k, EFF_BETA], int(sca[k, FAMILY, r]),
-                sca[k, RECIP, r], sca[k, MINSTEP, r], x[k, FLOOR], x[k, ASP], move, plan[k, 0], plan[k, 1], plan[k, 2],
-                plan[k, 3], plan[k, 4], x[k, UMAX], integer, vec[k, W, r], vec[k, BEST, r], vec[k, WORST, r], offer[k],
-                x[k, RISK], x[k, RISK_OTHER])
+                float(day), sca[k, DEADLINE, r], tactic, x[k, FLOOR], x[k, ASP],
+                opponent_move(x[k, LAST], x[k, PREV], n_recv[k]),
+                ConcessionPlan(plan[k, 0], plan[k, 1], plan[k, 2], plan[k, 3], plan[k, 4], x[k, UMAX]), integer,
+                _prefs(vec, k, r), offer[k], x[k, RISK], x[k, RISK_OTHER])
         for k in range(2):
             if n_recv[k] > 0 and walks_away(x[k, T], x[k, LAST], x[k, EFF_R], sca[k, GAP, r]):
                 walked = k
@@ -174,12 +195,13 @@ def _play(r, vec, sca, ev_res, ev_beta, ev_lo, ev_hi, meetings, event_day, event
         if walked >= 0:
             end_day = day
             break
-        o = first_mover if first_mover >= 0 else (rounds - 1) % 2
+        o = opener(first_mover, rounds)
         for proposer, responder in ((o, 1 - o), (1 - o, o)):
             q = responder
-            u, accept = evaluate_offer(offer[proposer], vec[q, W, r], vec[q, BEST, r], vec[q, WORST, r], eff_lo[q],
-                                       eff_hi[q], int(sca[q, RULE, r]), x[q, UOFFER], x[q, FLOOR], sca[q, ACC_A, r],
-                                       sca[q, ACC_B, r], sca[q, ACC_L, r])
+            u, accept = evaluate_offer(
+                offer[proposer], _prefs(vec, q, r), eff_lo[q], eff_hi[q],
+                AcceptanceParams(int(sca[q, RULE, r]), sca[q, ACC_A, r], sca[q, ACC_B, r], sca[q, ACC_L, r]),
+                x[q, UOFFER], x[q, FLOOR])
             x[q, PREV], x[q, LAST] = x[q, LAST], u
             n_recv[q] += 1
             if accept:
@@ -191,8 +213,8 @@ def _play(r, vec, sca, ev_res, ev_beta, ev_lo, ev_hi, meetings, event_day, event
             yes = True
             for k in range(2):
                 if yes:
-                    yes = summit_accepts(cand, vec[k, W, r], vec[k, BEST, r], vec[k, WORST, r], eff_lo[k], eff_hi[k],
-                                         x[k, ASP], x[k, FLOOR], summit_max_gap[r])
+                    yes = summit_accepts(cand, _prefs(vec, k, r), eff_lo[k], eff_hi[k], x[k, ASP], x[k, FLOOR],
+                                         cal.summit_max_gap[r])
             if yes:
                 deal[:] = cand
                 agreed_day, closed_by = day, SUMMIT_CLOSE
@@ -200,27 +222,37 @@ def _play(r, vec, sca, ev_res, ev_beta, ev_lo, ev_hi, meetings, event_day, event
             end_day = day
             break
 
+    record_standing(NEVER, observe, observed, offer, standing)
     if agreed_day == NOT_REACHED:
         return agreed_day, NOT_REACHED, NOT_REACHED, False, closed_by, walked, np.nan, np.nan, rounds, end_day
     u_a, u_b, pareto, nash = agreement_quality(
-        deal, vec[0, W, r], vec[0, BEST, r], vec[0, WORST, r], vec[1, W, r], vec[1, BEST, r], vec[1, WORST, r],
-        eff_lo[0], eff_hi[0], eff_lo[1], eff_hi[1], x[0, EFF_R], x[1, EFF_R], s.work, s.frontier)
+        deal, _prefs(vec, 0, r), _prefs(vec, 1, r), eff_lo[0], eff_hi[0], eff_lo[1], eff_hi[1], x[0, EFF_R], x[1, EFF_R],
+        s.work, s.frontier)
     out_terms[r] = deal
     out_utils[r, 0], out_utils[r, 1] = u_a, u_b
     signed, ratified, failed = milestones(
-        agreed_day, signing_delay[r], out_utils[r], sca[:, WIN, r], sca[:, REQUIRED, r], sca[:, RDELAY, r], horizon_day)
+        agreed_day, cal.signing_delay[r], out_utils[r], sca[:, WIN, r], sca[:, REQUIRED, r], sca[:, RDELAY, r],
+        horizon_day)
     return agreed_day, signed, ratified, failed, closed_by, walked, pareto, nash, rounds, end_day
 
 
-@intrinsic
-def _borrow(typingctx, arr):
+def _borrow(arr: np.ndarray) -> np.ndarray:
     """A view of ``arr`` that holds no reference to its memory (its views hold none either).
 
     Every array view numba creates (``plan[k, 0]``, ...) takes and drops a reference with
     an atomic instruction; in the meeting loop those atomics were a third of the engine's
     time. Borrowed views skip them. Only for arrays that outlive every use of the view:
     here, the arguments of :func:`_play_all`, which its Python caller holds.
+
+    In Python (``NUMBA_DISABLE_JIT=1``) it is the identity; compiled code gets
+    :func:`_borrowed_view` through the overload below.
     """
+    return arr
+
+
+@intrinsic
+def _borrowed_view(typingctx, arr):
+    """The compiled body of :func:`_borrow` (numba internals: tested against numba 0.68)."""
     if not isinstance(arr, types.Array):
         return None
 
@@ -236,21 +268,28 @@ def _borrow(typingctx, arr):
     return arr(arr), codegen
 
 
+@overload(_borrow, inline="always")
+def _borrow_overload(arr):
+    if isinstance(arr, types.Array):
+        return lambda arr: _borrowed_view(arr)
+    return None
+
+
 @kernel
-def _play_all(vec, sca, ev_res, ev_beta, ev_lo, ev_hi, meetings, event_day, event_duration, summit_max_gap,
-              signing_delay, bound_lo, bound_hi, integer, first_mover, horizon_day, scratch, out):
-    ints, failed, floats, terms, utils, end_day = out
+def _play_all(packed, cal, agenda, first_mover, horizon_day, scratch, out):
+    ints, failed, floats, terms, utils, end_day, standing = out
     b = _borrow
     s = _Scratch(b(scratch.side), b(scratch.n_recv), b(scratch.eff_lo), b(scratch.eff_hi), b(scratch.plan),
                  b(scratch.offer), b(scratch.deal), b(scratch.active), b(scratch.fire), b(scratch.region),
                  b(scratch.planned), b(scratch.work), b(scratch.frontier))
-    vec, sca, ev_res, ev_beta, ev_lo, ev_hi = b(vec), b(sca), b(ev_res), b(ev_beta), b(ev_lo), b(ev_hi)
-    meetings, event_day, event_duration = b(meetings), b(event_day), b(event_duration)
-    summit_max_gap, signing_delay, integer, terms, utils = b(summit_max_gap), b(signing_delay), b(integer), b(terms), b(utils)
-    for r in range(meetings.shape[0]):
-        ag, sg, rt, fl, cb, wk, pd, nd, rounds, ed = _play(
-            r, vec, sca, ev_res, ev_beta, ev_lo, ev_hi, meetings, event_day, event_duration, summit_max_gap,
-            signing_delay, bound_lo, bound_hi, integer, first_mover, horizon_day, terms, utils, s)
+    p = Packed(b(packed.vec), b(packed.sca), b(packed.ev_res), b(packed.ev_beta), b(packed.ev_lo), b(packed.ev_hi))
+    c = Calendar(b(cal.meetings), b(cal.event_day), b(cal.event_duration), b(cal.summit_max_gap),
+                 b(cal.signing_delay), b(cal.observe))
+    g = Agenda(b(agenda.bound_lo), b(agenda.bound_hi), b(agenda.integer))
+    terms, utils, standing = b(terms), b(utils), b(standing)
+    for r in range(c.meetings.shape[0]):
+        ag, sg, rt, fl, cb, wk, pd, nd, rounds, ed = _play(r, p, c, g, first_mover, horizon_day, terms, utils,
+                                                           standing, s)
         ints[r, 0], ints[r, 1], ints[r, 2], ints[r, 3], ints[r, 4], ints[r, 5] = ag, sg, rt, cb, wk, rounds
         failed[r], floats[r, 0], floats[r, 1], end_day[r] = fl, pd, nd, ed
 
@@ -263,40 +302,28 @@ def _scratch(n: int, e: int) -> _Scratch:
         frontier=np.zeros((n + 1, 2)))
 
 
+def calendar(scenario: Scenario, worlds: Worlds) -> Calendar:
+    """The chunk's :class:`Calendar`, as the compiled loop takes it (C-contiguous, fixed dtypes)."""
+    return Calendar(np.ascontiguousarray(worlds.meetings, dtype=np.int8),
+                    np.ascontiguousarray(worlds.event_day, dtype=np.int64),
+                    np.ascontiguousarray(worlds.event_duration, dtype=np.float64),
+                    np.ascontiguousarray(worlds.summit_max_gap, dtype=np.float64),
+                    np.ascontiguousarray(worlds.signing_delay, dtype=np.float64),
+                    scenario.observation_days_array)
+
+
 def run_worlds(scenario: Scenario, worlds: Worlds) -> Outcomes:
-    """Play every world of a chunk with the batch engine."""
+    """Play every world of a chunk with the batch engine (it raises, for the whole chunk, if
+    anything fails; the runner then replays the chunk on the Mesa engine)."""
     reps, n = len(worlds), len(scenario.issues)
     out = (np.full((reps, 6), -1, np.int64),  # agreement, signed, ratified, closed_by, walked, rounds
            np.zeros(reps, np.bool_), np.full((reps, 2), np.nan),  # ratification failed; pareto, nash
-           np.full((reps, n), np.nan), np.full((reps, 2), np.nan), np.zeros(reps, np.int64))  # terms, utilities, end
-    ints, failed, floats, terms, utils, end_day = out
-    _play_all(
-        *pack(worlds), np.ascontiguousarray(worlds.meetings), np.ascontiguousarray(worlds.event_day),
-        np.ascontiguousarray(worlds.event_duration, dtype=np.float64),
-        np.ascontiguousarray(worlds.summit_max_gap, dtype=np.float64),
-        np.ascontiguousarray(worlds.signing_delay, dtype=np.float64),
-        np.array([i.low for i in scenario.issues]), np.array([i.high for i in scenario.issues]),
-        np.array([i.integer for i in scenario.issues]), scenario.first_mover, scenario.horizon_day,
-        _scratch(n, worlds.event_day.shape[1]), out)
+           np.full((reps, n), np.nan), np.full((reps, 2), np.nan), np.zeros(reps, np.int64),  # terms, utilities, end
+           np.full((reps, len(scenario.observation_days), 2, n), np.nan))  # standing offers
+    ints, failed, floats, terms, utils, end_day, standing = out
+    agenda = Agenda(np.array([i.low for i in scenario.issues]), np.array([i.high for i in scenario.issues]),
+                    np.array([i.integer for i in scenario.issues]))
+    _play_all(pack(worlds), calendar(scenario, worlds), agenda, scenario.first_mover, scenario.horizon_day,
+              _scratch(n, worlds.event_day.shape[1]), out)
     return Outcomes(ints[:, 0], ints[:, 1], ints[:, 2], failed, ints[:, 3], ints[:, 4], terms, utils,
-                    floats[:, 0], floats[:, 1], ints[:, 5], end_day)
-
-
-def stack(outcomes: list[dict], n_issues: int) -> Outcomes:
-    """Mesa outcomes (dicts from :meth:`NegotiationModel.outcome`) as :class:`Outcomes`.
-
-    ``None`` entries (replications that raised) get the no-agreement defaults.
-    """
-    def col(key, default, dtype):
-        return np.array([default if o is None else o[key] for o in outcomes], dtype=dtype)
-
-    empty_terms, empty_u = np.full(n_issues, np.nan), np.full(2, np.nan)
-    return Outcomes(
-        col("agreement_day", NOT_REACHED, np.int64), col("signed_day", NOT_REACHED, np.int64),
-        col("ratified_day", NOT_REACHED, np.int64), col("ratification_failed", False, np.bool_),
-        col("closed_by_code", -1, np.int64), col("walked_away_code", -1, np.int64),
-        np.array([empty_terms if o is None else o["terms"] for o in outcomes]).reshape(len(outcomes), n_issues),
-        np.array([empty_u if o is None else o["utilities"] for o in outcomes]).reshape(len(outcomes), 2),
-        col("pareto_distance", np.nan, np.float64), col("nash_distance", np.nan, np.float64),
-        col("rounds", 0, np.int64), col("end_day", -1, np.int64),
-    )
+                    floats[:, 0], floats[:, 1], ints[:, 5], end_day, standing)

@@ -25,6 +25,7 @@ import pandas as pd  # noqa: E402
 from sim.analysis import column, columns, completed  # noqa: E402
 from sim.analysis import days as read_days  # noqa: E402
 from sim.negotiation import solutions  # noqa: E402
+from sim.negotiation.utility import Preferences  # noqa: E402
 from sim.scenario import MILESTONES, Scenario  # noqa: E402
 from sim.world import sample_worlds  # noqa: E402
 
@@ -139,7 +140,7 @@ def nominal_frontier(scenario: Scenario) -> tuple[np.ndarray, tuple[float, float
     """Pareto frontier, Nash point and reservation values of the scenario's nominal world."""
     w = sample_worlds(scenario, 0, 0, 1, nominal=True).row(0)
     a, b = w.parties
-    frontier = solutions.pareto_frontier(a.weights, a.best, a.worst, b.weights, b.best, b.worst,
+    frontier = solutions.pareto_frontier(Preferences(a.weights, a.best, a.worst), Preferences(b.weights, b.best, b.worst),
                                          np.maximum(a.lo, b.lo), np.minimum(a.hi, b.hi))
     d = (float(a.reservation), float(b.reservation))
     return frontier, solutions.nash_point(frontier, *d), d

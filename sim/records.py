@@ -1,7 +1,7 @@
 """Per-replication records: one tidy row per replication, with a fixed schema.
 
-Both engines produce :class:`~sim.batch.Outcomes` (arrays over a chunk's
-replications); :func:`table` turns them, with the chunk's worlds, into an Arrow
+Both engines produce :class:`~sim.outcomes.Outcomes` (arrays over a chunk's
+replications); :func:`chunk_table` turns them, with the chunk's worlds, into an Arrow
 table column by column. The schema depends only on the scenario (its issues,
 sides, events and uncertain parameters), so every chunk of a run writes the same
 columns and types, and an empty or all-failed chunk is still a valid table.
@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
-from sim.batch import SUMMIT_CLOSE, Outcomes
+from sim.outcomes import SUMMIT_CLOSE, Outcomes
 from sim.scenario import MILESTONES, Scenario
 from sim.world import Worlds
 
@@ -65,17 +65,17 @@ def _fired_names(fired: np.ndarray, names: list[str]) -> np.ndarray:
     return labels[inverse]
 
 
-def table(scenario: Scenario, worlds: Worlds, out: Outcomes, errors: list[str | None] | None = None) -> pa.Table:
+def chunk_table(scenario: Scenario, worlds: Worlds, out: Outcomes) -> pa.Table:
     """The chunk's rows of the run's records.
 
     Args:
         scenario: The scenario.
         worlds: The chunk's worlds.
-        out: The engine's outcomes for those worlds.
-        errors: Per replication, the error of a replication that raised (its
-            outcome columns are then null), else None.
+        out: The engine's outcomes for those worlds (a replication that raised has its
+            error in ``out.errors``, and null outcome columns).
     """
     n = len(worlds)
+    errors = out.errors
     err = np.array([e is not None for e in errors], dtype=bool) if errors else np.zeros(n, dtype=bool)
     cols: dict[str, pa.Array] = {
         "replication": pa.array(worlds.index, pa.int64()),

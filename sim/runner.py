@@ -23,7 +23,6 @@ import subprocess
 import sys
 import threading
 import time
-import traceback
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -33,13 +32,13 @@ from typing import Any
 
 import pyarrow as pa
 
-from sim import batch, records
-from sim.batch import Outcomes
-from sim.model import NegotiationModel
+from sim import batch, model, records
+from sim.outcomes import Outcomes
 from sim.scenario import Scenario
 from sim.world import Worlds, sample_worlds
 
-ENGINES = ("batch", "mesa")
+#: The engines, by name: each plays a chunk of worlds and returns their outcomes.
+ENGINES: dict[str, Callable[[Scenario, Worlds], Outcomes]] = {"batch": batch.run_worlds, "mesa": model.run_worlds}
 #: Replications per chunk by engine: the Mesa engine reports progress often; the batch
 #: engine amortises per-chunk costs. Results do not depend on the chunk size.
 DEFAULT_CHUNK = {"batch": 25_000, "mesa": 250}
@@ -55,35 +54,43 @@ def run_replication(scenario: Scenario, seed: int, index: int, engine: str = "me
     return run_chunk(scenario, seed, index, 1, engine).to_pylist()[0]
 
 
-def _mesa_outcomes(scenario: Scenario, worlds: Worlds) -> tuple[Outcomes, list[str | None]]:
-    outcomes, errors = [], []
-    for world in worlds.rows():
-        try:
-            outcomes.append(NegotiationModel(scenario, world).run())
-            errors.append(None)
-        except Exception as exc:  # noqa: BLE001 — recorded, the run goes on
-            outcomes.append(None)
-            errors.append("".join(traceback.format_exception_only(exc)).strip())
-    return batch.stack(outcomes, len(scenario.issues)), errors
+class EngineFallback(RuntimeWarning):
+    """The batch engine failed on a chunk, which was replayed on the Mesa engine."""
 
 
-def run_chunk(scenario: Scenario, seed: int, first: int, n: int, engine: str = "batch") -> pa.Table:
-    """Replications ``first .. first+n-1`` as an Arrow table.
+@dataclass(frozen=True)
+class Chunk:
+    """A chunk's records, and whether the batch engine failed on it (and Mesa replayed it)."""
 
-    A replication that raises is recorded with its error instead of stopping the
-    chunk: should the batch engine raise, the chunk is replayed replication by
-    replication with the Mesa engine, which gives the same outcomes and isolates
-    the failing ones.
+    table: pa.Table
+    fallback: bool = False
+
+
+def play_chunk(scenario: Scenario, seed: int, first: int, n: int, engine: str = "batch") -> Chunk:
+    """Replications ``first .. first+n-1`` as a :class:`Chunk` of records.
+
+    A replication that raises on the Mesa engine is recorded with its error instead of
+    stopping the chunk. Should the batch engine raise, the chunk is replayed replication
+    by replication on the Mesa engine, which gives the same outcomes and isolates the
+    failing ones; the replay is announced with an :class:`EngineFallback` warning.
     """
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}; expected one of {', '.join(ENGINES)}")
     worlds = sample_worlds(scenario, seed, first, n)
     if engine == "batch":
         try:
-            return records.table(scenario, worlds, batch.run_worlds(scenario, worlds))
-        except Exception:  # noqa: BLE001 — replayed below, errors recorded per replication
-            pass
-    return records.table(scenario, worlds, *_mesa_outcomes(scenario, worlds))
+            return Chunk(records.chunk_table(scenario, worlds, batch.run_worlds(scenario, worlds)))
+        except Exception as exc:  # noqa: BLE001 — replayed below, errors recorded per replication
+            warnings.warn(f"the batch engine failed on replications {first}..{first + n - 1} "
+                          f"({type(exc).__name__}: {exc}); replaying them on the Mesa engine (much slower)",
+                          EngineFallback, stacklevel=2)
+            return Chunk(records.chunk_table(scenario, worlds, model.run_worlds(scenario, worlds)), fallback=True)
+    return Chunk(records.chunk_table(scenario, worlds, ENGINES[engine](scenario, worlds)))
+
+
+def run_chunk(scenario: Scenario, seed: int, first: int, n: int, engine: str = "batch") -> pa.Table:
+    """Replications ``first .. first+n-1`` as an Arrow table (see :func:`play_chunk`)."""
+    return play_chunk(scenario, seed, first, n, engine).table
 
 
 def chunks(n: int, size: int) -> list[tuple[int, int]]:
@@ -98,16 +105,18 @@ def default_chunk(n: int, engine: str) -> int:
     return min(DEFAULT_CHUNK[engine], max(MIN_CHUNK[engine], -(-n // 16)))
 
 
-def write_chunk(scenario: Scenario, seed: int, first: int, n: int, engine: str, runs_dir: Path) -> tuple[int, int, int]:
-    """Run a chunk and write it as its own part of the runs dataset; return ``(first, rows, failures)``.
+def write_chunk(scenario: Scenario, seed: int, first: int, n: int, engine: str,
+                runs_dir: Path) -> tuple[int, int, int, bool]:
+    """Run a chunk and write it as its own part of the runs dataset; return
+    ``(first, rows, failures, fallback)``.
 
     Each worker encodes its own part, so the parent process does no per-row work. The
     part is written under a hidden temporary name (readers skip it) and renamed when
     complete: a part that exists is whole.
     """
-    table = run_chunk(scenario, seed, first, n, engine)
-    records.write_part(table, runs_dir, first)
-    return first, table.num_rows, table.num_rows - table.column("error").null_count
+    chunk = play_chunk(scenario, seed, first, n, engine)
+    records.write_part(chunk.table, runs_dir, first)
+    return first, chunk.table.num_rows, chunk.table.num_rows - chunk.table.column("error").null_count, chunk.fallback
 
 
 @contextlib.contextmanager
@@ -129,7 +138,7 @@ def process_pool(workers: int) -> Iterator[cf.ProcessPoolExecutor]:
 
 def _chunk_results(
     scenario: Scenario, seed: int, plan: list[tuple[int, int]], workers: int, engine: str, runs_dir: Path
-) -> Iterator[tuple[int, int, int]]:
+) -> Iterator[tuple[int, int, int, bool]]:
     """Run the planned chunks on ``workers`` processes; yield each chunk's result as it completes."""
     if workers <= 1:
         for first, count in plan:
@@ -232,12 +241,14 @@ def run(
     runs_dir.mkdir()
     started = dt.datetime.now(dt.UTC)
     t0 = time.perf_counter()
-    completed = failures = 0
+    completed = failures = fallbacks = 0
     interrupted = False
     try:
-        for _, rows, failed in _chunk_results(scenario, seed, chunks(n, chunk_size), workers, engine, runs_dir):
+        for _, rows, failed, fell_back in _chunk_results(scenario, seed, chunks(n, chunk_size), workers, engine,
+                                                         runs_dir):
             completed += rows
             failures += failed
+            fallbacks += fell_back
             if progress:
                 progress(rows)
     except KeyboardInterrupt:
@@ -250,6 +261,7 @@ def run(
         "scenario_file": scenario.path,
         "scenario_sha256": scenario.sha256 or None,  # of the file and its extends chain (see load_scenario)
         "seed": seed, "replications": n, "completed": completed, "failures": failures,
+        "engine_fallbacks": fallbacks,
         "interrupted": interrupted, "workers": workers, "chunk_size": chunk_size, "engine": engine,
         "started_utc": started.isoformat(timespec="seconds"), "wall_seconds": round(wall, 3),
         "replications_per_second": round(completed / wall, 1) if wall > 0 else None,

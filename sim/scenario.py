@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
+import numpy as np
+
 from sim.distributions import Dist, DistributionError, make_dist
 from sim.negotiation.acceptance import RULES
 from sim.negotiation.agenda import Issue
@@ -205,6 +207,13 @@ class Scenario:
     numbers: dict[str, Bounds] = field(default_factory=dict, compare=False)
     #: Declared sweep factors (``[[uncertainties]]`` and ``[[levers]]``), in file order.
     factors: tuple[FactorSpec, ...] = field(default=())
+    #: Days (since the start) on which engines record each side's standing offer, ascending.
+    observation_days: tuple[int, ...] = field(default=())
+
+    @property
+    def observation_days_array(self) -> np.ndarray:
+        """:attr:`observation_days` as an int64 array (what the engines take)."""
+        return np.array(self.observation_days, dtype=np.int64)
 
     @property
     def summit_day(self) -> int:

@@ -8,8 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim import batch, runner
-from sim.model import NegotiationModel
+from sim import batch, model, runner
 from sim.negotiation.tactics import TACTICS
 from sim.scenario import load_scenario, parse_scenario
 from sim.world import sample_worlds
@@ -21,11 +20,12 @@ WORLDS = 2000
 def assert_same_outcomes(scenario, seed, n=WORLDS):
     worlds = sample_worlds(scenario, seed, 0, n)
     fast = batch.run_worlds(scenario, worlds)
-    ref = batch.stack([NegotiationModel(scenario, w).run() for w in worlds.rows()], len(scenario.issues))
+    ref = model.run_worlds(scenario, worlds)
+    assert ref.errors is None
     for field in ("agreement_day", "signed_day", "ratified_day", "ratification_failed", "closed_by",
                   "walked_away", "rounds", "end_day"):
         np.testing.assert_array_equal(getattr(fast, field), getattr(ref, field), err_msg=field)
-    for field in ("terms", "utilities", "pareto_distance", "nash_distance"):
+    for field in ("terms", "utilities", "pareto_distance", "nash_distance", "standing"):
         np.testing.assert_allclose(getattr(fast, field), getattr(ref, field), rtol=0, atol=1e-9, err_msg=field)
     return fast
 

@@ -4,6 +4,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sim.model import NegotiationModel
+from sim.outcomes import SUMMIT_CLOSE
 from sim.world import sample_worlds
 from tests.conftest import split_scenario
 
@@ -44,8 +45,8 @@ def test_walk_away_after_deadline():
     d = split_data(r_a=0.6, r_b=0.6, days=50)
     d["scenario"]["horizon"] = d["scenario"]["deadline"].replace(year=2031)
     d["parties"]["b"]["walk_away_gap"] = 0.05
-    _, out = run_one(parse_scenario(d, "w.toml"))
-    assert out["walked_away"] == "b" and out["agreement_day"] == -1
+    model, out = run_one(parse_scenario(d, "w.toml"))
+    assert model.walked_away == "b" and out["walked_away"] == 1 and out["agreement_day"] == -1
     assert out["rounds"] == 51  # leaves at the first meeting after its deadline
 
 
@@ -57,8 +58,8 @@ def test_summit_closes_a_small_gap():
     for side in ("a", "b"):  # own deadlines far off: both still ask for almost everything
         d["parties"][side]["deadline"] = d["scenario"]["start"].replace(year=2031)
     d["summit"] = {"max_gap": 0.6}
-    _, out = run_one(parse_scenario(d, "s.toml"))
-    assert out["closed_by"] == "summit" and out["agreement_day"] == 10
+    model, out = run_one(parse_scenario(d, "s.toml"))
+    assert model.closed_by == "summit" and out["closed_by"] == SUMMIT_CLOSE and out["agreement_day"] == 10
     assert out["terms"][0] == pytest.approx(0.5)
     d["summit"] = {"max_gap": 0.01}
     _, out = run_one(parse_scenario(d, "s.toml"))

@@ -1,4 +1,6 @@
+import contextlib
 import json
+import os
 import subprocess
 import sys
 
@@ -47,7 +49,10 @@ def test_a_failing_replication_is_recorded_and_the_run_goes_on(flagship, tmp_pat
     monkeypatch.setattr(NegotiationModel, "run", flaky)
     monkeypatch.setattr(runner.batch, "run_worlds", broken)  # the batch engine falls back to Mesa per replication
     for engine in runner.ENGINES:
-        result = runner.run(flagship, n=10, seed=1, out_dir=tmp_path / engine, engine=engine)
+        with pytest.warns(runner.EngineFallback) if engine == "batch" else contextlib.nullcontext():
+            result = runner.run(flagship, n=10, seed=1, out_dir=tmp_path / engine, engine=engine)
+        manifest = json.loads((tmp_path / engine / "manifest.json").read_text())
+        assert manifest["engine_fallbacks"] == (1 if engine == "batch" else 0)
         df = pd.read_parquet(tmp_path / engine / "runs")
         assert result.failures == 1 and len(df) == 10
         assert df.loc[3, "status"] == "error" and "boom" in df.loc[3, "error"]
@@ -103,3 +108,16 @@ def test_cli_refuses_a_non_empty_out(tmp_path):
     r = cli("run", "scenarios/us_korea_2025.toml", "--runs", "5", "--out", str(tmp_path))
     assert r.returncode == 2 and "not empty" in r.stderr
     assert [p.name for p in tmp_path.iterdir()] == ["keep.txt"]
+
+
+def test_the_batch_engine_runs_as_plain_python():
+    # NUMBA_DISABLE_JIT=1 (debugging, coverage): the same outcomes as the compiled engine
+    code = ("import numpy as np; from sim import batch; from sim.scenario import load_scenario; "
+            "from sim.world import sample_worlds; sc = load_scenario('scenarios/us_korea_from_july.toml'); "
+            "out = batch.run_worlds(sc, sample_worlds(sc, 3, 0, 8)); print(out.agreement_day.tolist(), "
+            "np.nansum(out.terms).round(9))")
+    plain = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                           env={**os.environ, "NUMBA_DISABLE_JIT": "1"})
+    compiled = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert plain.returncode == 0, plain.stderr
+    assert plain.stdout == compiled.stdout

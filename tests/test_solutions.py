@@ -2,12 +2,13 @@ import numpy as np
 import pytest
 
 from sim.negotiation import solutions
+from sim.negotiation.utility import Preferences as P
 
 ONE = np.ones(1)
 
 
 def split_frontier():
-    return solutions.pareto_frontier(ONE, ONE, 0 * ONE, ONE, 0 * ONE, ONE, 0 * ONE, ONE)
+    return solutions.pareto_frontier(P(ONE, ONE, 0 * ONE), P(ONE, 0 * ONE, ONE), 0 * ONE, ONE)
 
 
 def test_split_frontier_and_nash():
@@ -22,7 +23,7 @@ def test_two_issue_logroll_frontier_and_nash():
     # A cares 0.8/0.2, B 0.2/0.8: the frontier's kink is at (0.8, 0.8) (each gets its issue)
     w_a, w_b = np.array([0.8, 0.2]), np.array([0.2, 0.8])
     best_a, worst_a = np.ones(2), np.zeros(2)
-    f = solutions.pareto_frontier(w_a, best_a, worst_a, w_b, worst_a, best_a, np.zeros(2), np.ones(2))
+    f = solutions.pareto_frontier(P(w_a, best_a, worst_a), P(w_b, worst_a, best_a), np.zeros(2), np.ones(2))
     np.testing.assert_allclose(f, [[1.0, 0.0], [0.8, 0.8], [0.0, 1.0]], atol=1e-12)
     assert solutions.nash_point(f, 0.0, 0.0) == pytest.approx((0.8, 0.8))
     # on segment 1 (u_b = 4(1 - u_a)), with d = (0.5, 0): max (u-0.5)*4(1-u) at u = 0.75 -> still kink-bound

@@ -10,6 +10,7 @@ leaders may close a small remaining gap by splitting the difference.
 
 from __future__ import annotations
 
+import traceback
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,7 +18,8 @@ import mesa
 import numpy as np
 
 from sim.model.agents import TeamAgent
-from sim.negotiation import calendar, solutions
+from sim.negotiation import protocol, solutions
+from sim.outcomes import SUMMIT_CLOSE, Outcomes, from_rows
 from sim.scenario import Scenario
 from sim.world import SCHEDULED, SUMMIT, Worlds
 
@@ -51,7 +53,7 @@ class NegotiationModel(mesa.Model):
         self.bound_hi = np.array([i.high for i in scenario.issues])
         self.integer = np.array([i.integer for i in scenario.issues])
         self.teams = [
-            TeamAgent(self, k, spec.key, spec.label, world.parties[k])
+            TeamAgent(self, k, spec.key, spec.label, world.parties[k], world.parties[1 - k])
             for k, spec in enumerate(scenario.parties)
         ]
         self.meeting_days = np.flatnonzero(world.meetings)
@@ -59,8 +61,11 @@ class NegotiationModel(mesa.Model):
         self._active = np.zeros(len(scenario.events), dtype=bool)  # events in force at the last meeting
         self.day = -1
         self.rounds = 0
+        #: Each side's standing offer on the scenario's observation days (``[J, 2, I]``).
+        self.standing = np.full((len(scenario.observation_days), 2, len(scenario.issues)), np.nan)
+        self._observed = 0  # observation days written so far
         self.agreement: np.ndarray | None = None
-        self.agreement_day = calendar.NOT_REACHED
+        self.agreement_day = protocol.NOT_REACHED
         self.closed_by: str | None = None
         self.walked_away: str | None = None
         self.history: list[Entry] = []
@@ -69,17 +74,29 @@ class NegotiationModel(mesa.Model):
 
     # ----------------------------------------------------------------- dynamics
 
+    def _offers(self) -> np.ndarray:
+        """Both sides' latest offers (``[2, I]``), or their openings before the first meeting."""
+        return np.stack([team.offer if len(team.offer) else team.opening() for team in self.teams])
+
+    def _record_standing(self, day: int) -> None:
+        """Write the standing offers of the observation days before ``day``."""
+        self._observed = protocol.record_standing(day, self.spec.observation_days_array, self._observed,
+                                                  self._offers(), self.standing)
+
     def step(self) -> None:
         """Hold the next meeting."""
         day = int(self.meeting_days[self.rounds])
+        self._record_standing(day)
         self.day, self.rounds = day, self.rounds + 1
         kind = int(self.world.meetings[day])
-        changed = calendar.update_active(float(day), self.event_day, self.world.event_duration, self._active)
+        changed = protocol.update_active(float(day), self.event_day, self.world.event_duration, self._active)
         if changed or self.rounds == 1:
             for team in self.teams:
                 team.apply_events(self._active)
-            self.teams[0].replan(self.teams[1])
-            self.teams[1].replan(self.teams[0])
+            moved = [team.limits_changed() for team in self.teams]  # both sides, always
+            if self.rounds == 1 or any(moved):
+                self.teams[0].replan(self.teams[1])
+                self.teams[1].replan(self.teams[0])
         a, b = self.teams
         risks = (a.zeuthen_risks(b), b.zeuthen_risks(a))  # both before either moves
         for team, risk in zip(self.teams, risks, strict=True):
@@ -94,7 +111,7 @@ class NegotiationModel(mesa.Model):
                 self.running = False
                 return
 
-        first = self.spec.first_mover if self.spec.first_mover >= 0 else (self.rounds - 1) % 2
+        first = protocol.opener(self.spec.first_mover, self.rounds)
         opener, responder = self.teams[first], self.teams[1 - first]
         if self.trace:
             self._log_offer(day, opener)
@@ -109,10 +126,12 @@ class NegotiationModel(mesa.Model):
                 self._summit(day)
         if self.agreement is None and self.rounds >= len(self.meeting_days):
             self.running = False
+        if not self.running:
+            self._record_standing(protocol.NEVER)
 
     def _summit(self, day: int) -> None:
         a, b = self.teams
-        candidate = calendar.summit_candidate(a.offer, b.offer, self.integer)
+        candidate = protocol.summit_candidate(a.offer, b.offer, self.integer)
         gap = float(self.world.summit_max_gap)
         if a.takes_summit_deal(candidate, gap) and b.takes_summit_deal(candidate, gap):
             self._close(day, candidate, "summit")
@@ -126,6 +145,8 @@ class NegotiationModel(mesa.Model):
 
     def run(self) -> dict[str, Any]:
         """Run to the end and return the outcome (see :meth:`outcome`)."""
+        if not self.running:  # no meeting at all: the openings stand
+            self._record_standing(protocol.NEVER)
         while self.running:
             self.step()
         return self.outcome()
@@ -135,36 +156,32 @@ class NegotiationModel(mesa.Model):
     def outcome(self) -> dict[str, Any]:
         """The replication's outcome: milestones, terms, utilities, efficiency, events.
 
-        Keys: ``agreement_day``, ``signed_day``, ``ratified_day`` (−1 if not
-        reached), ``ratification_failed``, ``closed_by``, ``walked_away``,
-        ``terms`` (per issue, NaN without agreement), ``utilities`` (per side),
-        ``pareto_distance``, ``nash_distance``, ``rounds``, ``events`` (names
-        of the events that fired by the close).
+        Keys: the fields of :class:`~sim.outcomes.Outcomes` (``closed_by`` and
+        ``walked_away`` as codes: 0/1 a side, :data:`~sim.outcomes.SUMMIT_CLOSE`, −1 none),
+        plus ``events``, the names of the events that fired by the close.
         """
         sc, w = self.spec, self.world
         a, b = self.teams
         n_issues = len(sc.issues)
         end_day = self.day if self.agreement is not None or self.walked_away else sc.horizon_day
         fired = [e.name for e, d in zip(sc.events, w.event_day, strict=True) if 0 <= d <= end_day]
-        sides = {p.key: k for k, p in enumerate(sc.parties)} | {"summit": 2}
+        codes = {p.key: k for k, p in enumerate(sc.parties)} | {"summit": SUMMIT_CLOSE}
         result: dict[str, Any] = {
-            "agreement_day": self.agreement_day, "signed_day": calendar.NOT_REACHED,
-            "ratified_day": calendar.NOT_REACHED, "ratification_failed": False,
-            "closed_by": self.closed_by, "walked_away": self.walked_away,
+            "agreement_day": self.agreement_day, "signed_day": protocol.NOT_REACHED,
+            "ratified_day": protocol.NOT_REACHED, "ratification_failed": False,
+            "closed_by": codes.get(self.closed_by, -1), "walked_away": codes.get(self.walked_away, -1),
             "terms": np.full(n_issues, np.nan), "utilities": np.full(2, np.nan),
             "pareto_distance": np.nan, "nash_distance": np.nan,
-            "rounds": self.rounds, "events": fired, "end_day": end_day,
-            "closed_by_code": sides.get(self.closed_by, -1), "walked_away_code": sides.get(self.walked_away, -1),
+            "rounds": self.rounds, "end_day": end_day, "standing": self.standing.copy(), "events": fired,
         }
         if self.agreement is None:
             return result
         pa, pb, ea, eb = a.params, b.params, a.effective, b.effective
         u_a, u_b, pareto, nash = solutions.agreement_quality(
-            self.agreement, pa.weights, pa.best, pa.worst, pb.weights, pb.best, pb.worst,
-            ea.lo, ea.hi, eb.lo, eb.hi, ea.reservation, eb.reservation,
-            np.empty((7, len(sc.issues))), np.empty((len(sc.issues) + 1, 2)))
+            self.agreement, a.prefs, b.prefs, ea.lo, ea.hi, eb.lo, eb.hi, ea.reservation, eb.reservation,
+            np.empty((7, n_issues)), np.empty((n_issues + 1, 2)))
         u = np.array([u_a, u_b])
-        signed, ratified, failed = calendar.milestones(
+        signed, ratified, failed = protocol.milestones(
             self.agreement_day, float(w.signing_delay), u,
             np.array([pa.win_set, pb.win_set]),
             np.array([pa.ratification_required, pb.ratification_required]),
@@ -202,3 +219,21 @@ class NegotiationModel(mesa.Model):
         self._logged_until = day
         self._log(day, "meeting", None, text=label,
                   reservations=[t.effective.reservation for t in self.teams])
+
+
+def run_worlds(scenario: Scenario, worlds: Worlds) -> Outcomes:
+    """Play every world of a chunk with the Mesa engine, one :class:`NegotiationModel` each.
+
+    A replication that raises is recorded with its error (in :attr:`Outcomes.errors`);
+    the others go on.
+    """
+    rows: list[dict[str, Any] | None] = []
+    errors: list[str | None] = []
+    for world in worlds.rows():
+        try:
+            rows.append(NegotiationModel(scenario, world).run())
+            errors.append(None)
+        except Exception as exc:  # noqa: BLE001 — recorded, the run goes on
+            rows.append(None)
+            errors.append("".join(traceback.format_exception_only(exc)).strip())
+    return from_rows(rows, len(scenario.issues), len(scenario.observation_days), errors)

@@ -11,65 +11,54 @@ no rule accepts an agreement worse than no deal, or one the side cannot carry ou
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from sim.negotiation import kernel
 from sim.negotiation.agenda import EPS
-from sim.negotiation.utility import utility, within_limits
+from sim.negotiation.utility import Preferences, utility, within_limits
 
 AC_NEXT, AC_CONST = 0, 1
 #: Acceptance rule names accepted in scenario files.
 RULES = {"ac_next": AC_NEXT, "ac_const": AC_CONST}
 
 
+class AcceptanceParams(NamedTuple):
+    """A side's acceptance rule: its code (:data:`RULES`), AC_next's α (``scale``) and β
+    (``shift``), and AC_const's threshold (``level``)."""
+
+    rule: int
+    scale: float
+    shift: float
+    level: float
+
+
 @kernel
-def accepts(
-    rule: int,
-    u_offer: float,
-    u_own_next: float,
-    floor: float,
-    feasible: bool,
-    scale: float,
-    shift: float,
-    level: float,
-) -> bool:
+def accepts(rule: AcceptanceParams, u_offer: float, u_own_next: float, floor: float, feasible: bool) -> bool:
     """Whether a side accepts an offer worth ``u_offer`` to it.
 
     Args:
-        rule: Rule code (:data:`RULES`).
+        rule: The side's acceptance rule.
         u_offer: The offer's utility to this side.
         u_own_next: Utility of the offer this side would make next.
         floor: Least acceptable utility (reservation, or win-set if anticipated).
         feasible: Whether the offer lies inside this side's hard limits.
-        scale, shift: AC_next's α and β.
-        level: AC_const's threshold.
     """
     if not feasible or u_offer < floor - EPS:
         return False
-    if rule == AC_CONST:
-        return u_offer >= level - EPS
-    return scale * u_offer + shift >= u_own_next - EPS
+    if rule.rule == AC_CONST:
+        return u_offer >= rule.level - EPS
+    return rule.scale * u_offer + rule.shift >= u_own_next - EPS
 
 
 @kernel
-def evaluate_offer(
-    x: np.ndarray,
-    weights: np.ndarray,
-    best: np.ndarray,
-    worst: np.ndarray,
-    lo: np.ndarray,
-    hi: np.ndarray,
-    rule: int,
-    u_own_next: float,
-    floor: float,
-    scale: float,
-    shift: float,
-    level: float,
-) -> tuple[float, bool]:
+def evaluate_offer(x: np.ndarray, own: Preferences, lo: np.ndarray, hi: np.ndarray, rule: AcceptanceParams,
+                   u_own_next: float, floor: float) -> tuple[float, bool]:
     """A side's reading of an offer: its own utility of it, and whether it accepts
-    (:func:`accepts` with the side's true utility and hard limits)."""
-    u = utility(x, weights, best, worst)
-    return u, accepts(rule, u, u_own_next, floor, within_limits(x, lo, hi), scale, shift, level)
+    (:func:`accepts` with the side's true utility and hard limits ``lo``..``hi``)."""
+    u = utility(x, own)
+    return u, accepts(rule, u, u_own_next, floor, within_limits(x, lo, hi))
 
 
 @kernel

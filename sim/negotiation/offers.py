@@ -21,8 +21,8 @@ import numpy as np
 
 from sim.negotiation import kernel
 from sim.negotiation.agenda import round_toward
-from sim.negotiation.tactics import aspiration, tactic_time
-from sim.negotiation.utility import issue_value, utility
+from sim.negotiation.tactics import TacticParams, aspiration, tactic_time
+from sim.negotiation.utility import Preferences, issue_value, utility
 
 
 class ConcessionPlan(NamedTuple):
@@ -46,10 +46,10 @@ class ConcessionPlan(NamedTuple):
     u_max: float
 
     @classmethod
-    def build(cls, weights, best, worst, opp_weights, opp_best, opp_worst, lo, hi) -> ConcessionPlan:
+    def build(cls, own: Preferences, believed: Preferences, lo: np.ndarray, hi: np.ndarray) -> ConcessionPlan:
         """Allocate and fill a plan with :func:`concession_plan` (same arguments)."""
-        arrays = [np.empty(len(weights)) for _ in range(5)]
-        u_max = concession_plan(weights, best, worst, opp_weights, opp_best, opp_worst, lo, hi, *arrays)
+        arrays = [np.empty(len(own.weights)) for _ in range(5)]
+        u_max = concession_plan(own, believed, lo, hi, *arrays)
         return cls(*arrays, u_max)
 
 
@@ -72,12 +72,8 @@ def precedes(loss_j: float, gain_j: float, j: int, loss_i: float, gain_i: float,
 
 @kernel
 def concession_plan(
-    weights: np.ndarray,
-    best: np.ndarray,
-    worst: np.ndarray,
-    opp_weights: np.ndarray,
-    opp_best: np.ndarray,
-    opp_worst: np.ndarray,
+    own: Preferences,
+    believed: Preferences,
     lo: np.ndarray,
     hi: np.ndarray,
     start: np.ndarray,
@@ -89,8 +85,8 @@ def concession_plan(
     """Build a side's concession plan (the fields of :class:`ConcessionPlan`).
 
     Args:
-        weights, best, worst: The side's own preferences.
-        opp_weights, opp_best, opp_worst: Its beliefs about the opponent.
+        own: The side's own preferences.
+        believed: Its beliefs about the opponent's preferences.
         lo, hi: The feasible region the side offers within (its own hard
             limits, intersected with the opponent's limits where it knows them).
         start, end, loss, gain, before: Output arrays, filled in.
@@ -98,13 +94,14 @@ def concession_plan(
     Returns:
         ``u_max``, the utility of ``start``.
     """
-    n = weights.shape[0]
+    n = own.weights.shape[0]
+    best, worst, opp_best, opp_worst = own.best, own.worst, believed.best, believed.worst
     for i in range(n):
         start[i] = min(max(best[i], lo[i]), hi[i])
         worst_f = min(max(worst[i], lo[i]), hi[i])
         end[i] = min(max(opp_best[i], min(start[i], worst_f)), max(start[i], worst_f))
-        loss[i] = weights[i] * (issue_value(start[i], best[i], worst[i]) - issue_value(end[i], best[i], worst[i]))
-        gain[i] = opp_weights[i] * (
+        loss[i] = own.weights[i] * (issue_value(start[i], best[i], worst[i]) - issue_value(end[i], best[i], worst[i]))
+        gain[i] = believed.weights[i] * (
             issue_value(end[i], opp_best[i], opp_worst[i]) - issue_value(start[i], opp_best[i], opp_worst[i])
         )
     for i in range(n):
@@ -112,29 +109,19 @@ def concession_plan(
         for j in range(n):
             if gain[j] > 0.0 and precedes(loss[j], gain[j], j, loss[i], gain[i], i):
                 before[i] += loss[j]
-    return utility(start, weights, best, worst)
+    return utility(start, own)
 
 
 @kernel
-def offer_for_target(
-    start: np.ndarray,
-    end: np.ndarray,
-    loss: np.ndarray,
-    gain: np.ndarray,
-    before: np.ndarray,
-    u_max: float,
-    target: float,
-    integer: np.ndarray,
-    out: np.ndarray,
-) -> np.ndarray:
-    """The offer that gives the side (at least) ``target`` utility, conceding by plan.
+def offer_for_target(plan: ConcessionPlan, target: float, integer: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """The offer that gives the side (at least) ``target`` utility, conceding by ``plan``.
 
-    The first six arguments are a :class:`ConcessionPlan`. Integer issues are
-    rounded toward the side's own best, so the offer's utility never falls below
-    the target. The offer is written into ``out`` (no allocation in hot loops),
-    which is returned.
+    Integer issues are rounded toward the side's own best, so the offer's utility never
+    falls below the target. The offer is written into ``out`` (no allocation in hot
+    loops), which is returned.
     """
-    budget = u_max - target
+    start, end, loss, gain, before = plan.start, plan.end, plan.loss, plan.gain, plan.before
+    budget = plan.u_max - target
     for i in range(start.shape[0]):
         if gain[i] <= 0.0:
             f = 0.0
@@ -172,25 +159,13 @@ def offer_region(
 def make_offer(
     day: float,
     deadline: float,
-    tactic: int,
-    kappa: float,
-    beta: float,
-    family: int,
-    reciprocity: float,
-    min_step: float,
+    tactic: TacticParams,
     floor: float,
     previous: float,
     opponent_move: float,
-    start: np.ndarray,
-    end: np.ndarray,
-    loss: np.ndarray,
-    gain: np.ndarray,
-    before: np.ndarray,
-    u_max: float,
+    plan: ConcessionPlan,
     integer: np.ndarray,
-    weights: np.ndarray,
-    best: np.ndarray,
-    worst: np.ndarray,
+    own: Preferences,
     out: np.ndarray,
     risk_own: float = np.nan,
     risk_other: float = np.nan,
@@ -205,7 +180,6 @@ def make_offer(
         ``(t, aspiration, utility of the offer)``.
     """
     t = tactic_time(day, deadline)
-    target = aspiration(tactic, t, kappa, beta, family, u_max, floor, previous, opponent_move, reciprocity, min_step,
-                        risk_own, risk_other)
-    offer_for_target(start, end, loss, gain, before, u_max, target, integer, out)
-    return t, target, utility(out, weights, best, worst)
+    target = aspiration(tactic, t, plan.u_max, floor, previous, opponent_move, risk_own, risk_other)
+    offer_for_target(plan, target, integer, out)
+    return t, target, utility(out, own)

@@ -21,10 +21,12 @@ and Jennings (1998):
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from sim.negotiation import kernel
-from sim.negotiation.utility import utility
+from sim.negotiation.utility import Preferences, utility
 
 TIME_DEPENDENT, TIT_FOR_TAT, HARDLINER, ZEUTHEN = 0, 1, 2, 3
 #: Tactic names accepted in scenario files, mapped to their codes.
@@ -33,6 +35,27 @@ TACTICS = {"time_dependent": TIME_DEPENDENT, "tit_for_tat": TIT_FOR_TAT, "hardli
 POLYNOMIAL, EXPONENTIAL = 0, 1
 #: α(t) families accepted in scenario files.
 FAMILIES = {"polynomial": POLYNOMIAL, "exponential": EXPONENTIAL}
+
+
+class TacticParams(NamedTuple):
+    """A side's tactic at a meeting.
+
+    Attributes:
+        kind: Tactic code (:data:`TACTICS`).
+        family: α(t) family code (:data:`FAMILIES`).
+        kappa, beta: Faratin's κ (also the hardliner's and tit-for-tat's opening
+            concession) and β (after the events in force).
+        reciprocity: Tit-for-tat's mirroring factor.
+        min_step: Tit-for-tat's minimum concession per meeting, and Zeuthen's step, as a
+            fraction of ``u_max − reservation``.
+    """
+
+    kind: int
+    family: int
+    kappa: float
+    beta: float
+    reciprocity: float
+    min_step: float
 
 
 @kernel
@@ -76,67 +99,41 @@ def risk_limit(u_own_demand: float, u_other_offer: float, d: float) -> float:
 
 
 @kernel
-def zeuthen_risks(
-    own_last: np.ndarray,
-    other_last: np.ndarray,
-    weights: np.ndarray,
-    best: np.ndarray,
-    worst: np.ndarray,
-    believed_weights: np.ndarray,
-    other_best: np.ndarray,
-    other_worst: np.ndarray,
-    reservation: float,
-    believed_other_reservation: float,
-) -> tuple[float, float]:
+def zeuthen_risks(own_last: np.ndarray, other_last: np.ndarray, own: Preferences, believed: Preferences,
+                  reservation: float, believed_other_reservation: float) -> tuple[float, float]:
     """Both risk limits at the sides' last offers, as one side sees them: its own from its
-    utilities, the other's from its beliefs about the other's weights and reservation value."""
-    mine = risk_limit(utility(own_last, weights, best, worst), utility(other_last, weights, best, worst), reservation)
-    theirs = risk_limit(utility(other_last, believed_weights, other_best, other_worst),
-                        utility(own_last, believed_weights, other_best, other_worst), believed_other_reservation)
+    utilities (``own``), the other's from its beliefs about the other's preferences
+    (``believed``) and reservation value."""
+    mine = risk_limit(utility(own_last, own), utility(other_last, own), reservation)
+    theirs = risk_limit(utility(other_last, believed), utility(own_last, believed), believed_other_reservation)
     return mine, theirs
 
 
 @kernel
-def aspiration(
-    kind: int,
-    t: float,
-    kappa: float,
-    beta: float,
-    family: int,
-    u_max: float,
-    reservation: float,
-    previous: float,
-    opponent_move: float,
-    reciprocity: float,
-    min_step: float,
-    risk_own: float,
-    risk_other: float,
-) -> float:
+def aspiration(tactic: TacticParams, t: float, u_max: float, reservation: float, previous: float,
+               opponent_move: float, risk_own: float, risk_other: float) -> float:
     """A side's aspiration at this meeting, for any tactic.
 
     Args:
-        kind: Tactic code (:data:`TACTICS`).
+        tactic: The side's tactic and its parameters.
         t: Normalised time toward the side's own deadline.
-        kappa, beta, family: Faratin parameters (κ is also the hardliner's and
-            tit-for-tat's opening concession).
         u_max: Best utility the side can ask for within the feasible limits.
         reservation: The side's floor now (reservation value after events).
         previous: Aspiration at the previous meeting; NaN before the first.
         opponent_move: Gain, in own utility, between the opponent's last two
             offers (NaN when there is no such pair).
-        reciprocity, min_step: Tit-for-tat's mirroring factor, and its minimum
-            concession per meeting as a fraction of ``u_max - reservation`` (Zeuthen's step).
         risk_own, risk_other: Zeuthen's risk limits of this side and (as it believes) of the
             other at the last offers (NaN before there are any).
     """
-    a = alpha(t, kappa, beta, family) if kind == TIME_DEPENDENT else kappa
+    kind = tactic.kind
+    a = alpha(t, tactic.kappa, tactic.beta, tactic.family) if kind == TIME_DEPENDENT else tactic.kappa
     scheduled = u_max - a * (u_max - reservation)
+    step = tactic.min_step * max(u_max - reservation, 0.0)
     if kind == ZEUTHEN and not np.isnan(previous):
         if risk_own <= risk_other:  # less willing to risk conflict (NaN: no comparison yet): concede
-            return min(max(previous - min_step * max(u_max - reservation, 0.0), reservation), max(u_max, reservation))
+            return min(max(previous - step, reservation), max(u_max, reservation))
         return previous
     if kind != TIT_FOR_TAT or np.isnan(previous):
         return scheduled
-    move = reciprocity * opponent_move if opponent_move > 0.0 else 0.0  # NaN → no move
-    target = previous - move - min_step * max(u_max - reservation, 0.0)
-    return min(max(target, reservation), max(u_max, reservation))
+    move = tactic.reciprocity * opponent_move if opponent_move > 0.0 else 0.0  # NaN → no move
+    return min(max(previous - move - step, reservation), max(u_max, reservation))

@@ -8,10 +8,21 @@ throughout automated negotiation (Faratin et al. 1998; GENIUS; NegMAS).
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from sim.negotiation import kernel
 from sim.negotiation.agenda import EPS
+
+
+class Preferences(NamedTuple):
+    """A side's utility function over the agenda: per issue, its weight (summing to one over
+    the issues), and the values it scores 1 (``best``) and 0 (``worst``)."""
+
+    weights: np.ndarray
+    best: np.ndarray
+    worst: np.ndarray
 
 
 @kernel
@@ -24,11 +35,11 @@ def issue_value(x: float, best: float, worst: float) -> float:
 
 
 @kernel
-def utility(x: np.ndarray, weights: np.ndarray, best: np.ndarray, worst: np.ndarray) -> float:
-    """Additive utility of outcome ``x``."""
+def utility(x: np.ndarray, p: Preferences) -> float:
+    """Additive utility of outcome ``x`` to a side with preferences ``p``."""
     u = 0.0
     for i in range(x.shape[0]):
-        u += weights[i] * issue_value(x[i], best[i], worst[i])
+        u += p.weights[i] * issue_value(x[i], p.best[i], p.worst[i])
     return u
 
 

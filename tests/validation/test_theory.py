@@ -7,9 +7,10 @@ import math
 import pytest
 
 from sim import validation
-from sim.model.classic import AlternatingOffersModel, ZeuthenModel
-from sim.negotiation.classic import risk_limit, stahl_shares
-from sim.negotiation.solutions import kalai_smorodinsky, nash_point, nash_solution, polyline_frontier
+from sim.negotiation.solutions import nash_point
+from sim.theory.classic import risk_limit, stahl_shares
+from sim.theory.models import AlternatingOffersModel, ZeuthenModel
+from sim.theory.solutions import kalai_smorodinsky, nash_solution, polyline_frontier
 
 
 @pytest.mark.parametrize("check", [validation.check_solutions, validation.check_zeuthen,

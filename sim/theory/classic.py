@@ -2,7 +2,7 @@
 
 Pure functions on a one-dimensional agreement space (an outcome ``x`` in
 ``[lo, hi]`` with utilities ``u1(x)`` rising and ``u2(x)`` falling along it). They
-are the rules of the equilibrium agents in :mod:`sim.model.classic` and the
+are the rules of the equilibrium agents in :mod:`sim.theory.models` and the
 reference values of the validation suite (:mod:`sim.validation`).
 
 - **Zeuthen (1930)**: each side's *risk limit* is the share of its demand it would

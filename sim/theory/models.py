@@ -3,7 +3,7 @@ alternating-offers agents.
 
 They play on a one-dimensional agreement space — an outcome ``x`` in ``[lo, hi]``
 with side 1's utility ``u1(x)`` rising and side 2's ``u2(x)`` falling — and use the
-decision rules of :mod:`sim.negotiation.classic`. The validation suite checks them
+decision rules of :mod:`sim.theory.classic`. The validation suite checks them
 against what bargaining theory proves (Harsanyi: Zeuthen's process reaches the Nash
 bargaining solution; Rubinstein and Ståhl: the equilibrium shares).
 """
@@ -15,7 +15,7 @@ from typing import NamedTuple
 import mesa
 import numpy as np
 
-from sim.negotiation.classic import (
+from sim.theory.classic import (
     Utility,
     rubinstein_share,
     spe_accepts,
