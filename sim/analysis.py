@@ -1,7 +1,9 @@
 """Summaries of a run: probabilities with Wilson intervals, quantiles of dates and terms.
 
-Summaries read a run's records (:func:`sim.records.dataset`) a few columns at a time, so a run of tens of
-millions of replications is summarised in bounded memory.
+Summaries read a run's records a few columns at a time (:mod:`sim.records`), so a run of
+tens of millions of replications is summarised in bounded memory. Records may carry a
+``weight`` column (a forecast's conditioned runs, :mod:`sim.forecast`): every figure is
+then weighted, and intervals use the effective sample size (ESS) in place of n.
 """
 
 from __future__ import annotations
@@ -15,85 +17,68 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from sim import records
+from sim.negotiation import solutions
+from sim.negotiation.utility import Preferences
 from sim.scenario import MILESTONES, Scenario
+from sim.world import sample_worlds
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 Z95 = 1.959963984540054
+WEIGHT = "weight"  # the column of importance weights in a forecast's records
 
 
-def wilson(k: int, n: int, z: float = Z95) -> tuple[float, float, float]:
+def wilson(k: float, n: float, z: float = Z95) -> tuple[float, float, float]:
     """Proportion ``k/n`` with its Wilson score interval (95% by default).
 
+    ``k`` and ``n`` may be fractional (a weighted count and an effective sample size).
     Returns ``(p, low, high)``; all NaN when ``n == 0``.
     """
-    if n == 0:
+    if n <= 0:
         return math.nan, math.nan, math.nan
     p = k / n
     denom = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / denom
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    half = z * math.sqrt(max(p * (1 - p), 0.0) / n + z * z / (4 * n * n)) / denom
     # the interval always contains p; min/max guard against rounding at k = 0 or k = n
     return p, min(p, max(0.0, centre - half)), max(p, min(1.0, centre + half))
 
 
-BATCH = 1 << 20
+def ess(weights: np.ndarray) -> float:
+    """Kish's effective sample size of importance weights, (Σw)² / Σw²."""
+    total = float(weights.sum())
+    squares = float(np.square(weights).sum())
+    return total * total / squares if squares > 0 else 0.0
 
 
-def _batches(path: Path, name: str):
-    # one fragment and one batch in flight: summaries favour memory over read-ahead
-    return records.dataset(path).to_batches(batch_size=BATCH, columns=[name], use_threads=False,
-                                            batch_readahead=1, fragment_readahead=1)
+def proportion(hit: np.ndarray, weights: np.ndarray | None = None) -> dict[str, float]:
+    """The share of ``hit`` with its 95% Wilson interval: ``p``, ``low``, ``high``, the count
+    ``k`` and size ``n``; weighted, ``p`` is the weighted share and the interval uses the
+    effective sample size (``ess``)."""
+    if weights is None:
+        k, n = int(hit.sum()), int(len(hit))
+        p, lo, hi = wilson(k, n)
+        return {"p": p, "low": lo, "high": hi, "k": k, "n": n}
+    total = float(weights.sum())
+    n_eff = ess(weights)
+    p = float(weights[hit].sum() / total) if total > 0 else math.nan
+    _, lo, hi = wilson(p * n_eff, n_eff)
+    return {"p": p, "low": lo, "high": hi, "k": int(hit.sum()), "n": int(len(hit)), "ess": n_eff}
 
 
-def _stream(path: Path, name: str, convert, where: np.ndarray | None = None) -> np.ndarray:
-    """One column of a run's records, read batch by batch into a preallocated array (a
-    whole-column read of a long run costs several times the column's size); with ``where``,
-    only the rows where it is true are kept."""
-    size = records.dataset(path).count_rows() if where is None else int(where.sum())
-    out = None
-    pos = row = 0
-    for batch in _batches(path, name):
-        part = convert(batch.column(0))
-        if where is not None:
-            part = part[where[row:row + len(part)]]
-            row += batch.num_rows
-        if out is None:
-            out = np.empty(size, dtype=part.dtype)
-        out[pos:pos + len(part)] = part
-        pos += len(part)
-    return out if out is not None else np.empty(0)
-
-
-def _numbers(col):
-    if col.type == "bool":
-        return col.fill_null(False).to_numpy(zero_copy_only=False)
-    return col.cast("float64").to_numpy(zero_copy_only=False)
-
-
-def column(path: Path, name: str, where: np.ndarray | None = None) -> np.ndarray:
-    """A numeric or flag column as a numpy array (nulls as NaN, or False for flags); with
-    ``where``, only the selected rows."""
-    return _stream(path, name, _numbers, where)
-
-
-def days(path: Path, name: str) -> np.ndarray:
-    """A day column as int32, −1 where the milestone was not reached (half the memory of floats)."""
-    return _stream(path, name, lambda col: col.fill_null(-1).to_numpy(zero_copy_only=False))
-
-
-def columns(path: Path, names: list[str]) -> dict[str, np.ndarray]:
-    """Several columns, see :func:`column`."""
-    return {name: column(path, name) for name in names}
-
-
-def completed(path: Path) -> np.ndarray:
-    """Which replications ran without error (compared in Arrow: no Python strings per row)."""
-    return _stream(path, "status", lambda col: pc.not_equal(col, "error").fill_null(True).to_numpy(zero_copy_only=False))
-
-
-def quantiles(values: np.ndarray) -> dict[str, float] | None:
-    """Quantiles (5, 25, 50, 75, 95%) and mean of the non-NaN values; None if there are none."""
+def quantiles(values: np.ndarray, weights: np.ndarray | None = None) -> dict[str, float] | None:
+    """Quantiles (5, 25, 50, 75, 95%) and mean of the non-NaN values (weighted if ``weights``);
+    None if there are none."""
     nan = np.isnan(values)
+    if weights is not None:
+        v, w = values[~nan], weights[~nan]
+        if v.size == 0 or w.sum() <= 0:
+            return None
+        order = np.argsort(v, kind="stable")
+        v, w = v[order], w[order]
+        cum = (np.cumsum(w) - 0.5 * w) / w.sum()  # mid-point rule: equal weights give Hazen's quantiles
+        qs = np.interp(QUANTILES, cum, v)
+        return {f"q{int(q * 100):02d}": float(x) for q, x in zip(QUANTILES, qs, strict=True)} | {
+            "mean": float(np.average(v, weights=w))}
     v = values[~nan] if nan.any() else values.copy()  # a copy, so the quantiles may reorder it in place
     del nan
     if v.size == 0:
@@ -103,71 +88,118 @@ def quantiles(values: np.ndarray) -> dict[str, float] | None:
     return {f"q{int(q * 100):02d}": float(x) for q, x in zip(QUANTILES, qs, strict=True)} | {"mean": mean}
 
 
-def _prob(k: int, n: int) -> dict[str, float]:
-    p, lo, hi = wilson(k, n)
-    return {"p": p, "low": lo, "high": hi, "k": k, "n": n}
+def milestone_stats(day: np.ndarray, ok: np.ndarray, summit_day: int,
+                    weights: np.ndarray | None = None) -> dict[str, Any]:
+    """One milestone over a run: P(reached on or before the summit), P(reached by the horizon),
+    and quantiles of the day it is reached. ``day`` is −1 where it was not reached; rows that
+    are not ``ok`` (replications that raised) are left out. The one place both run summaries
+    and sweep points compute these."""
+    d = day[ok]
+    w = None if weights is None else weights[ok]
+    reached = d >= 0
+    return {
+        "before_summit": proportion(reached & (d <= summit_day), w),
+        "by_horizon": proportion(reached, w),
+        "closing_day": quantiles(d[reached].astype(np.float64), None if w is None else w[reached]),
+    }
 
 
-def _counts(path: Path, name: str, where: np.ndarray) -> dict[str, int]:
-    """How often each value of a string column occurs among the rows ``where`` is true."""
-    totals: dict[str, int] = {}
-    pos = 0
-    for batch in _batches(path, name):
-        col = batch.column(0)
-        part = col.filter(pa.array(where[pos:pos + len(col)]))
-        pos += len(col)
-        for c in pc.value_counts(part.drop_null()).to_pylist():
-            totals[c["values"]] = totals.get(c["values"], 0) + int(c["counts"])
-    return dict(sorted(totals.items()))
+def _issue_summary(issue: Any, values: np.ndarray, weights: np.ndarray | None) -> dict[str, Any]:
+    out: dict[str, Any] = {"label": issue.label, "unit": issue.unit}
+    if issue.levels:  # categories: the share of each, by name
+        w = np.ones(len(values)) if weights is None else weights
+        total = float(w.sum())
+        idx = np.round(values).astype(int)
+        out["shares"] = {name: (float(w[idx == k].sum() / total) if total > 0 else None)
+                         for k, name in enumerate(issue.levels)}
+        return out
+    return out | (quantiles(values, weights) or {})
+
+
+def _agreements(path: Path, scenario: Scenario, where: np.ndarray, weights: np.ndarray | None,
+                label: str) -> dict[str, Any]:
+    """Terms and utilities of the agreements selected by ``where``."""
+    w = None if weights is None else weights[where]
+    out: dict[str, Any] = {"set": label, "n": int(where.sum())}
+    if w is not None:
+        out["ess"] = ess(w)
+    out["terms"] = {i.key: _issue_summary(i, records.column(path, f"term.{i.key}", where), w) for i in scenario.issues}
+    out["utilities"] = {p.key: quantiles(records.column(path, f"utility.{p.key}", where), w) for p in scenario.parties}
+    return out
+
+
+def reference(scenario: Scenario) -> dict[str, Any]:
+    """Reference values of the scenario's nominal world (every distribution at its median)
+    for figures: each side's best value and hard limits per issue (with the limits' range
+    where uncertain), reservation values, the Pareto frontier and the Nash point."""
+    w = sample_worlds(scenario, 0, 0, 1, nominal=True).row(0)
+    a, b = w.parties
+    frontier = solutions.pareto_frontier(Preferences(a.weights, a.best, a.worst), Preferences(b.weights, b.best, b.worst),
+                                         np.maximum(a.lo, b.lo), np.minimum(a.hi, b.hi))
+    reservations = (float(a.reservation), float(b.reservation))
+    sides = {}
+    for spec, side in zip(scenario.parties, w.parties, strict=True):
+        sides[spec.key] = {"label": spec.label, "reservation": float(side.reservation), "issues": {
+            issue.key: {"best": float(side.best[i]), "min": float(side.lo[i]), "max": float(side.hi[i]),
+                        "min_range": list(spec.limit_min[i].support), "max_range": list(spec.limit_max[i].support)}
+            for i, issue in enumerate(scenario.issues)}}
+    return {"sides": sides, "frontier": frontier.tolist(),
+            "nash": list(solutions.nash_point(frontier, *reservations)), "reservations": list(reservations)}
 
 
 def summarize(path: Path, scenario: Scenario) -> dict[str, Any]:
     """The run's ``summary.json``: per milestone P(before summit) and P(by horizon)
-    with 95% Wilson intervals and closing-day quantiles; quantiles of each agreed
-    term and utility; outcome counts; events; efficiency of agreements.
+    with 95% Wilson intervals and closing-day quantiles; the agreed terms and utilities of
+    the headline event (the headline milestone before the summit) and of every agreement by
+    the horizon; outcome counts; events; efficiency of agreements; reference values.
 
-    Replications that raised are excluded from probabilities and counted apart.
+    Replications that raised are excluded from probabilities and counted apart. With a
+    ``weight`` column every figure is weighted (see the module docstring).
     """
-    ok = completed(path)
-    agreed = columns(path, ["agreement"])["agreement"] & ok
+    ok = records.completed(path)
+    weighted = WEIGHT in records.dataset(path).schema.names
+    weights = records.column(path, WEIGHT) if weighted else None
+    agreed = records.column(path, "agreement") & ok
     n = int(ok.sum())
     out: dict[str, Any] = {
         "scenario": scenario.name, "title": scenario.title,
         "start": scenario.start.isoformat(), "summit": scenario.deadline.isoformat(),
         "horizon": scenario.horizon.isoformat(), "headline_milestone": scenario.headline,
-        "replications": int(len(ok)), "failures": int(len(ok) - n), "milestones": {},
+        "replications": int(len(ok)), "failures": int(len(ok) - n), "weighted": weighted, "milestones": {},
     }
+    if weighted:
+        out["ess"] = ess(weights[ok])
+    headline_set = None
     for m, label in MILESTONES.items():
-        day = days(path, f"{m}_day")
-        reached = (day >= 0) & ok
-        q = quantiles(day[reached].astype(np.float64))
-        before = int((reached & (day <= scenario.summit_day)).sum())
+        day = records.days(path, f"{m}_day")
+        stats = milestone_stats(day, ok, scenario.summit_day, weights)
+        if m == scenario.headline:
+            headline_set = (day >= 0) & (day <= scenario.summit_day) & ok
         del day
-        out["milestones"][m] = {
-            "label": label,
-            "before_summit": _prob(before, n),
-            "by_horizon": _prob(int(reached.sum()), n),
-            "closing_day": q,
-            "closing_date": None if q is None else {
-                k: scenario.date_of(int(round(v))).isoformat() for k, v in q.items() if k != "mean"},
-        }
-    out["terms"] = {}
-    for i in scenario.issues:
-        values = column(path, f"term.{i.key}", agreed)
-        out["terms"][i.key] = {"label": i.label, "unit": i.unit, **(quantiles(values) or {})}
-    out["utilities"] = {p.key: quantiles(column(path, f"utility.{p.key}", agreed)) for p in scenario.parties}
-    dist = column(path, "pareto_distance", agreed)
+        q = stats["closing_day"]
+        out["milestones"][m] = {"label": label, **stats, "closing_date": None if q is None else {
+            k: scenario.date_of(int(round(v))).isoformat() for k, v in q.items() if k != "mean"}}
+    head = MILESTONES[scenario.headline]
+    out["agreements"] = {
+        "headline": _agreements(path, scenario, headline_set, weights, f"{head} by {scenario.deadline} (the headline)"),
+        "by_horizon": _agreements(path, scenario, agreed, weights, f"agreement in principle by {scenario.horizon}"),
+    }
+    w_agreed = None if weights is None else weights[agreed]
+    dist = records.column(path, "pareto_distance", agreed)
     out["efficiency"] = {
-        "pareto_distance": quantiles(dist),
-        "share_on_frontier": float((dist <= 1e-6).mean()) if dist.size else None,
+        "set": out["agreements"]["by_horizon"]["set"],
+        "pareto_distance": quantiles(dist, w_agreed),
+        "share_on_frontier": (float(np.average(dist <= 1e-6, weights=w_agreed)) if dist.size else None),
+        "nash_distance": quantiles(records.column(path, "nash_distance", agreed), w_agreed),
     }
     del dist
-    out["efficiency"]["nash_distance"] = quantiles(column(path, "nash_distance", agreed))
-    out["outcomes"] = _counts(path, "status", ok)
-    out["closed_by"] = _counts(path, "closed_by", agreed)
-    out["events"] = {e.name: float(column(path, f"event.{e.name}", ok).mean()) if n else None
+    out["outcomes"] = records.value_counts(path, "status", ok)
+    out["closed_by"] = records.value_counts(path, "closed_by", agreed)
+    w_ok = None if weights is None else weights[ok]
+    out["events"] = {e.name: (float(np.average(records.column(path, f"event.{e.name}", ok), weights=w_ok)) if n else None)
                      for e in scenario.events}
-    out["rounds"] = quantiles(column(path, "rounds", ok))
+    out["rounds"] = quantiles(records.column(path, "rounds", ok), w_ok)
+    out["reference"] = reference(scenario)
     return out
 
 
@@ -175,8 +207,8 @@ def headline(summary: dict[str, Any]) -> str:
     """The answer in one line, e.g. ``P(agreement in principle by 2025-10-29) = 0.63 [0.62, 0.64], n=10,000``."""
     m = summary["milestones"][summary["headline_milestone"]]
     b = m["before_summit"]
-    return (f"P({m['label']} by {summary['summit']}) = {b['p']:.2f} [{b['low']:.2f}, {b['high']:.2f}], "
-            f"n={b['n']:,}")
+    size = f"ESS={b['ess']:,.0f} of {b['n']:,}" if "ess" in b else f"n={b['n']:,}"
+    return f"P({m['label']} by {summary['summit']}) = {b['p']:.2f} [{b['low']:.2f}, {b['high']:.2f}], {size}"
 
 
 def report(summary: dict[str, Any]) -> list[str]:
@@ -203,14 +235,14 @@ def point_summary(table: pa.Table, scenario: Scenario) -> dict[str, float]:
     row: dict[str, float] = {"n": n, "failures": int(len(ok) - n)}
     for m in MILESTONES:
         day = table.column(f"{m}_day").fill_null(-1).to_numpy(zero_copy_only=False)
-        reached = (day >= 0) & ok
-        p, lo, hi = wilson(int((reached & (day <= scenario.summit_day)).sum()), n)
-        row |= {f"p.{m}": p, f"p.{m}.low": lo, f"p.{m}.high": hi,
-                f"p.{m}.by_horizon": wilson(int(reached.sum()), n)[0]}
-    day = table.column(f"{scenario.headline}_day").fill_null(-1).to_numpy(zero_copy_only=False)
-    closing = quantiles(day[(day >= 0) & ok].astype(np.float64)) or {}
-    for q in ("q05", "q25", "q50", "q75", "q95"):
-        row[f"closing_day.{q}"] = closing.get(q, math.nan)
+        stats = milestone_stats(day, ok, scenario.summit_day)
+        b = stats["before_summit"]
+        row |= {f"p.{m}": b["p"], f"p.{m}.low": b["low"], f"p.{m}.high": b["high"],
+                f"p.{m}.by_horizon": stats["by_horizon"]["p"]}
+        if m == scenario.headline:
+            closing = stats["closing_day"] or {}
+            for q in ("q05", "q25", "q50", "q75", "q95"):
+                row[f"closing_day.{q}"] = closing.get(q, math.nan)
     agreed = table.column("agreement").fill_null(False).to_numpy(zero_copy_only=False) & ok
     for name in [f"term.{i.key}" for i in scenario.issues] + [f"utility.{p.key}" for p in scenario.parties]:
         values = table.column(name).to_numpy(zero_copy_only=False).astype(np.float64)[agreed]
@@ -240,8 +272,10 @@ def paired_difference(a: np.ndarray, b: np.ndarray, z: float = Z95) -> dict[str,
 
 
 def prim_box(x: np.ndarray, hit: np.ndarray, *, alpha: float = 0.05, min_mass: float = 0.05) -> dict[str, Any]:
-    """Scenario discovery by PRIM (Friedman & Fisher 1999): a box of input space where
-    ``hit`` (e.g. P(deal) ≥ a threshold) is concentrated.
+    """Scenario discovery by a simplified PRIM (Friedman & Fisher 1999; peeling only, no
+    pasting, the last box of the trajectory): a box of input space where ``hit`` (e.g.
+    P(deal) ≥ a threshold) is concentrated. For the full analysis (trade-off curve, pasting,
+    box inspection) use EMA Workbench's ``prim.Prim`` on ``points.parquet`` (see :mod:`sim.ema`).
 
     Starting from the whole sample, each step peels the ``alpha`` share of points off one
     face of the box — the peel that leaves the highest density of hits — until fewer than
@@ -253,8 +287,9 @@ def prim_box(x: np.ndarray, hit: np.ndarray, *, alpha: float = 0.05, min_mass: f
 
     Returns:
         ``low``/``high`` bounds per factor, ``density`` (share of hits inside), ``coverage``
-        (share of all hits inside), ``mass`` (share of points inside) and the peeling
-        ``trajectory`` of (coverage, density, mass).
+        (share of all hits inside), ``mass`` (share of points inside), the peeling
+        ``trajectory`` of (coverage, density, mass), and ``found``: false when no peel
+        raised the density (the box is the whole space: nothing was discovered).
     """
     hit = np.asarray(hit, dtype=bool)
     n, d = x.shape
@@ -287,7 +322,7 @@ def prim_box(x: np.ndarray, hit: np.ndarray, *, alpha: float = 0.05, min_mass: f
         trajectory.append(stats(inside))
     coverage, density, mass = stats(inside)
     return {"low": low.tolist(), "high": high.tolist(), "coverage": coverage, "density": density, "mass": mass,
-            "trajectory": trajectory}
+            "trajectory": trajectory, "found": len(trajectory) > 1}
 
 
 def sensitivity(method: str, problem: dict[str, Any], x: np.ndarray, y: np.ndarray, seed: int) -> dict[str, Any]:

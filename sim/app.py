@@ -143,9 +143,8 @@ MODEL_PARAMS: dict[str, Any] = {
 
 
 def _show(fig) -> None:
-    """Render a matplotlib figure on the page as a PNG, then free it."""
+    """Render a matplotlib figure on the page as a PNG."""
     solara.FigureMatplotlib(fig, format="png")
-    plots.plt.close(fig)
 
 
 @solara.component
@@ -201,7 +200,8 @@ def UtilityPlane(model: LiveNegotiation) -> None:
     frontier = solutions.pareto_frontier(a.prefs, b.prefs,
                                          np.maximum(own[0], own[2]), np.minimum(own[1], own[3]))
     d = (float(p.reservation), float(q.reservation))
-    fig, ax = plots.plt.subplots(figsize=(5, 4.6))
+    fig = plots.new_figure(5, 4.6)
+    ax = fig.subplots()
     for side in (0, 1):
         pts = np.array([e.utilities for e in model.history if e.kind == "offer" and e.party == side])
         if len(pts):
@@ -220,7 +220,8 @@ def Calendar(model: LiveNegotiation) -> None:
     if model.error:
         return
     sc, w = model.spec, model.world
-    fig, ax = plots.plt.subplots(figsize=(8, 1.6))
+    fig = plots.new_figure(8, 1.6)
+    ax = fig.subplots()
     for kind, (label, color, size) in {CONTACT: ("contact", "#90a4ae", 8), SCHEDULED: ("scheduled round", "#1f4e9c", 30),
                                        SUMMIT: ("summit", "black", 60)}.items():
         days = np.flatnonzero(w.meetings == kind)
@@ -304,7 +305,7 @@ def MonteCarloView(result: MonteCarloResult) -> None:
     runs = result.folder / records.RUNS
     fig = plots.closing_day_figure(runs, result.scenario)
     _show(fig)
-    fig = plots.terms_figure(runs, result.scenario)
+    fig = plots.terms_figure(runs, result.scenario, result.summary)
     _show(fig)
 
     def runs_csv() -> bytes:

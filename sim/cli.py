@@ -7,7 +7,6 @@ arguments, results folder); 130 interrupted.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -46,7 +45,7 @@ def _fresh_dir(path: Path) -> Path:
 def _write_summary(scenario: Scenario, out_dir: Path, make_plots: bool) -> dict:
     runs = out_dir / records.RUNS
     summary = analysis.summarize(runs, scenario)
-    runner.write_json(out_dir / "summary.json", summary)
+    records.write_json(out_dir / "summary.json", summary)
     if make_plots:
         plots.plot_run(runs, scenario, summary, out_dir)
     return summary
@@ -54,13 +53,9 @@ def _write_summary(scenario: Scenario, out_dir: Path, make_plots: bool) -> dict:
 
 def cmd_run(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario)
-    out_dir = _fresh_dir(Path(args.out)) if args.out else runner.new_run_dir(RESULTS, scenario)
-    runner.run_replication(scenario, args.seed, 0, args.engine)  # compile (or load) the engine once, up front
-    from tqdm import tqdm
-
-    tqdm.monitor_interval = 0  # no monitor thread: lets the runner fork its workers
-
-    with tqdm(total=args.runs, unit="rep", desc=scenario.name, disable=args.quiet or None) as bar:
+    out_dir = _fresh_dir(Path(args.out)) if args.out else records.new_run_dir(RESULTS, scenario)
+    runner.warm_up(scenario, args.engine)
+    with runner.progress_bar(args.runs, "rep", scenario.name, args.quiet) as bar:
         result = runner.run(scenario, n=args.runs, seed=args.seed, out_dir=out_dir, workers=args.workers,
                             chunk_size=args.chunk_size, engine=args.engine, progress=bar.update)
     summary = _write_summary(scenario, out_dir, not args.no_plots)
@@ -104,7 +99,7 @@ def cmd_plot(args: argparse.Namespace) -> int:
     for p in (runs_path, manifest_path):
         if not p.exists():
             raise UsageError(f"{p}: not found; expected a folder written by 'python -m sim run'")
-    manifest = json.loads(manifest_path.read_text())
+    manifest = records.read_json(manifest_path)
     scenario = load_scenario(args.scenario or manifest["scenario_file"])
     if scenario.sha256 != manifest.get("scenario_sha256"):
         print(f"warning: {scenario.path} has changed since this run; plots use its current text "
@@ -115,13 +110,6 @@ def cmd_plot(args: argparse.Namespace) -> int:
     return 0
 
 
-def _progress_bar(total: int, unit: str, desc: str, quiet: bool):
-    from tqdm import tqdm
-
-    tqdm.monitor_interval = 0  # no monitor thread: lets the runner fork its workers
-    return tqdm(total=total, unit=unit, desc=desc, disable=quiet or None)
-
-
 def _factors(args: argparse.Namespace, scenario: Scenario) -> tuple:
     from sim.design import declared_factors, parse_vary
 
@@ -129,7 +117,7 @@ def _factors(args: argparse.Namespace, scenario: Scenario) -> tuple:
 
 
 def _sweep(args: argparse.Namespace, kind: str) -> int:
-    from sim import sweep
+    from sim import sweep, sweep_report
     from sim.design import DesignError, make_design
 
     if args.resume:
@@ -148,26 +136,14 @@ def _sweep(args: argparse.Namespace, kind: str) -> int:
         try:
             design = make_design(method, _factors(args, scenario), n=args.n if kind == "sensitivity" else args.points,
                                  seed=args.seed, levels=getattr(args, "levels", 5))
-            # every point's scenario is validated before anything runs
-            from sim.design import point_scenario
-            from sim.scenario import read_document
-
-            document, sha = read_document(args.scenario)
-            for k, values in enumerate(design.values):
-                try:
-                    point_scenario(document, args.scenario, sha, design.paths, values)
-                except ScenarioError as exc:
-                    raise UsageError(f"design point {k} ({', '.join(f'{p}={v:g}' for p, v in zip(design.paths, values, strict=True))}) "
-                                     f"is not a valid scenario: {exc}") from None
-        except DesignError as exc:
+            folder = _fresh_dir(Path(args.out)) if args.out else records.new_run_dir(RESULTS, scenario, f"{kind}-")
+            sweep.start(folder, scenario, design, kind=kind, runs=args.runs, seed=args.seed, engine=args.engine,
+                        save_runs=args.save_runs, command=sys.argv)
+        except (DesignError, sweep.SweepError) as exc:
             raise UsageError(str(exc)) from None
-        stamp = runner.new_run_dir(RESULTS, scenario).name
-        folder = _fresh_dir(Path(args.out)) if args.out else RESULTS / scenario.name / f"{kind}-{stamp}"
-        sweep.start(folder, scenario, design, kind=kind, runs=args.runs, seed=args.seed, engine=args.engine,
-                    save_runs=args.save_runs, command=sys.argv)
-        manifest = json.loads((folder / "manifest.json").read_text())
-    runner.run_replication(load_scenario(manifest["scenario_file"]), 0, 0, manifest["engine"])  # compile once
-    with _progress_bar(manifest["points"], "point", manifest["scenario"], args.quiet) as bar:
+        manifest = records.read_json(folder / "manifest.json")
+    runner.warm_up(load_scenario(manifest["scenario_file"]), manifest["engine"])
+    with runner.progress_bar(manifest["points"], "point", manifest["scenario"], args.quiet) as bar:
         def progress(done: int, total: int) -> None:
             bar.n = done
             bar.refresh()
@@ -182,14 +158,14 @@ def _sweep(args: argparse.Namespace, kind: str) -> int:
     if result.interrupted:
         print(f"Interrupted. Continue with: python -m sim {kind} --resume {folder}", file=sys.stderr)
         return 130
-    made = sweep.finish(folder, milestone=args.milestone, threshold=args.threshold)
+    made = sweep_report.finish(folder, milestone=args.milestone, threshold=args.threshold)
     if "sensitivity" in made:
         si = made["sensitivity"]
         cols = ("S1", "ST") if si["method"] == "sobol" else ("mu_star", "sigma")
         print(f"  {'parameter':<44} {cols[0]:>8} {cols[1]:>8}")
         for k, name in enumerate(si["names"]):
             print(f"  {name:<44} {si[cols[0]][k]:>8.3f} {si[cols[1]][k]:>8.3f}")
-    if "discovery" in made:
+    if "discovery" in made and made["discovery"]["found"]:
         box = made["discovery"]
         print(f"  PRIM box where P({args.milestone} before summit) >= {args.threshold:g}: density "
               f"{box['density']:.2f}, coverage {box['coverage']:.2f}")
@@ -212,17 +188,17 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from sim import compare, sweep_plots
+    from sim import compare, sweep_report
 
     a, b = load_scenario(args.a), load_scenario(args.b)
-    out_dir = _fresh_dir(Path(args.out)) if args.out else RESULTS / a.name / f"compare-{b.name}-{runner.new_run_dir(RESULTS, a).name}"
-    runner.run_replication(a, args.seed, 0, args.engine)
-    with _progress_bar(2 * args.runs, "rep", f"{a.name} vs {b.name}", args.quiet) as bar:
+    out_dir = _fresh_dir(Path(args.out)) if args.out else records.new_run_dir(RESULTS, a, f"compare-{b.name}-")
+    runner.warm_up(a, args.engine)
+    with runner.progress_bar(2 * args.runs, "rep", f"{a.name} vs {b.name}", args.quiet) as bar:
         result = compare.compare(a, b, runs=args.runs, seed=args.seed, out_dir=out_dir, workers=args.workers,
                                  engine=args.engine, progress=bar.update)
     print("\n".join(compare.report(result)))
-    days = [analysis.days(out_dir / tag / records.RUNS, f"{a.headline}_day") for tag in ("a", "b")]
-    sweep_plots.plot_compare(days, [a, b], a.headline, out_dir / "compare.png")
+    days = [records.days(out_dir / tag / records.RUNS, f"{a.headline}_day") for tag in ("a", "b")]
+    sweep_report.plot_compare(days, [a, b], a.headline, out_dir / "compare.png")
     print(f"Results: {out_dir}/ (compare.json, compare.png, a/, b/)")
     return 0
 
@@ -244,9 +220,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
     out = Path(args.out)
     checks = validation.run_all(out.parent / "img")
-    tmp = out.with_name(out.name + ".tmp")
-    tmp.write_text(validation.report(checks))
-    tmp.replace(out)
+    with records.atomic_write(out) as tmp:
+        tmp.write_text(validation.report(checks))
     for c in checks:
         print(f"{'pass' if c.passed else 'FAIL'}  {c.group} — {c.name}: expected {c.expected}, measured {c.measured}")
     failed = sum(not c.passed for c in checks)

@@ -21,8 +21,8 @@ from sim.scenario import MILESTONES, Scenario
 
 def _flags(path: Path, name: str) -> np.ndarray:
     """A bool column as floats, NaN for replications that raised."""
-    values = analysis.column(path, name).astype(np.float64)
-    values[~analysis.completed(path)] = np.nan
+    values = records.column(path, name).astype(np.float64)
+    values[~records.completed(path)] = np.nan
     return values
 
 
@@ -41,9 +41,9 @@ def compare(a: Scenario, b: Scenario, *, runs: int, seed: int, out_dir: Path, wo
                                                           _flags(pb, f"{m}_before_summit"))
     common = [i for i in a.issue_keys if i in b.issue_keys]
     for key in common:
-        out["terms"][key] = analysis.paired_difference(analysis.column(pa_, f"term.{key}"),
-                                                       analysis.column(pb, f"term.{key}"))
-    runner.write_json(out_dir / "compare.json", out)
+        out["terms"][key] = analysis.paired_difference(records.column(pa_, f"term.{key}"),
+                                                       records.column(pb, f"term.{key}"))
+    records.write_json(out_dir / "compare.json", out)
     return out
 
 

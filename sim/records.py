@@ -1,20 +1,34 @@
-"""Per-replication records: one tidy row per replication, with a fixed schema.
+"""Per-replication records, and every read and write of a results folder.
 
 Both engines produce :class:`~sim.outcomes.Outcomes` (arrays over a chunk's
 replications); :func:`chunk_table` turns them, with the chunk's worlds, into an Arrow
 table column by column. The schema depends only on the scenario (its issues,
 sides, events and uncertain parameters), so every chunk of a run writes the same
 columns and types, and an empty or all-failed chunk is still a valid table.
+
+A run's records are a folder of Parquet parts, one per chunk; readers stream them a
+column at a time (:func:`column`, :func:`days`, :func:`value_counts`), so summaries of
+tens of millions of replications stay in bounded memory. Every file is written
+atomically (:func:`atomic_write`): a file that exists under its final name is whole.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import json
 import os
+import platform
+import secrets
+import subprocess
+from collections.abc import Callable, Iterator
+from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
@@ -117,7 +131,87 @@ def chunk_table(scenario: Scenario, worlds: Worlds, out: Outcomes) -> pa.Table:
     return pa.table(cols, schema=schema(scenario))
 
 
-# --- storage: a run's records are a folder of Parquet parts, one per chunk ------------------
+# --- writing: atomically, under hidden temporary names ---------------------------------------
+
+
+@contextlib.contextmanager
+def atomic_write(path: Path) -> Iterator[Path]:
+    """A temporary path to write ``path`` through: renamed to ``path`` when the block ends
+    without error, deleted otherwise. The name is hidden (dataset readers skip it) and unique
+    to the writer, so two writers never share a temporary file."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp")
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write_json(path: Path, data: Any) -> None:
+    """Write JSON atomically."""
+    with atomic_write(path) as tmp:
+        tmp.write_text(json.dumps(data, indent=2, default=str) + "\n")
+
+
+def read_json(path: Path) -> Any:
+    """Read a JSON file this package wrote."""
+    return json.loads(Path(path).read_text())
+
+
+def write_table(table: pa.Table, path: Path) -> Path:
+    """Write ``table`` to one Parquet file atomically, as one row group."""
+    strings = [f.name for f in table.schema if f.type == pa.string()]
+    with atomic_write(path) as tmp:
+        # dictionary-encode only the string columns: for numbers it costs more than it saves
+        pq.write_table(table, tmp, compression="zstd", use_dictionary=strings, row_group_size=max(1, table.num_rows))
+    return path
+
+
+def remove_partial(folder: Path) -> None:
+    """Delete temporary files left by writers that were stopped (e.g. killed workers)."""
+    for tmp in Path(folder).glob(".*.tmp"):
+        tmp.unlink(missing_ok=True)
+
+
+# --- provenance ------------------------------------------------------------------------------
+
+
+def git_commit() -> str | None:
+    """The source tree's git commit (with ``-dirty`` if it has local changes), if any."""
+    root = Path(__file__).resolve().parent.parent
+    try:
+        sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True)
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
+                               capture_output=True, text=True, check=True)
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return sha.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
+
+
+def versions(extra: tuple[str, ...] = ()) -> dict[str, str]:
+    """Versions of Python and of the packages a result depends on (and of ``extra`` ones)."""
+    out = {"python": platform.python_version()}
+    for pkg in ("negotiation-sim", "mesa", "numpy", "numba", "scipy", "pandas", "pyarrow", "matplotlib", *extra):
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            out[pkg] = "not installed"
+    return out
+
+
+def new_run_dir(root: Path, scenario: Scenario, prefix: str = "") -> Path:
+    """A fresh ``root/<scenario>/<prefix><timestamp>`` path (suffixed if the second is taken)."""
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    base = Path(root) / scenario.name / f"{prefix}{stamp}"
+    path, k = base, 1
+    while path.exists():
+        k += 1
+        path = base.with_name(f"{base.name}-{k}")
+    return path
+
+
+# --- a run's records: a folder of Parquet parts, one per chunk -------------------------------
 
 
 def part_name(first: int) -> str:
@@ -125,26 +219,9 @@ def part_name(first: int) -> str:
     return f"part-{first:012d}.parquet"
 
 
-def write_table(table: pa.Table, path: Path) -> Path:
-    """Write ``table`` to one Parquet file atomically: under a hidden temporary name (dataset
-    readers skip names starting with a dot), then renamed; one row group."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    strings = [f.name for f in table.schema if f.type == pa.string()]
-    # dictionary-encode only the string columns: for numbers it costs more than it saves
-    pq.write_table(table, tmp, compression="zstd", use_dictionary=strings, row_group_size=max(1, table.num_rows))
-    os.replace(tmp, path)
-    return path
-
-
 def write_part(table: pa.Table, folder: Path, first: int) -> Path:
     """Write a chunk's table as one part of a run's records (see :func:`write_table`)."""
-    return write_table(table, folder / part_name(first))
-
-
-def remove_partial(folder: Path) -> None:
-    """Delete temporary files of parts that were being written when a run stopped."""
-    for tmp in folder.glob(".part-*.tmp"):
-        tmp.unlink(missing_ok=True)
+    return write_table(table, Path(folder) / part_name(first))
 
 
 def parts(path: Path) -> list[Path]:
@@ -163,3 +240,72 @@ def dataset(path: Path) -> ds.Dataset:
 def read(path: Path, columns: list[str] | None = None) -> pa.Table:
     """A run's records as one table, in replication order (small runs and tests; long runs: :func:`dataset`)."""
     return dataset(path).to_table(columns=columns, use_threads=False)
+
+
+READ_BATCH = 1 << 20
+
+
+def _record_batches(path: Path, name: str) -> Iterator[pa.RecordBatch]:
+    # one fragment and one batch in flight: summaries favour memory over read-ahead
+    return dataset(path).to_batches(batch_size=READ_BATCH, columns=[name], use_threads=False,
+                                    batch_readahead=1, fragment_readahead=1)
+
+
+def _stream(path: Path, name: str, convert: Callable[[pa.Array], np.ndarray],
+            where: np.ndarray | None = None) -> np.ndarray:
+    """One column of a run's records, read batch by batch into a preallocated array (a
+    whole-column read of a long run costs several times the column's size); with ``where``,
+    only the rows where it is true are kept."""
+    size = dataset(path).count_rows() if where is None else int(where.sum())
+    out = None
+    pos = row = 0
+    for batch in _record_batches(path, name):
+        part = convert(batch.column(0))
+        if where is not None:
+            part = part[where[row:row + len(part)]]
+            row += batch.num_rows
+        if out is None:
+            out = np.empty(size, dtype=part.dtype)
+        out[pos:pos + len(part)] = part
+        pos += len(part)
+    return out if out is not None else np.empty(0)
+
+
+def _numbers(col: pa.Array) -> np.ndarray:
+    if col.type == "bool":
+        return col.fill_null(False).to_numpy(zero_copy_only=False)
+    return col.cast("float64").to_numpy(zero_copy_only=False)
+
+
+def column(path: Path, name: str, where: np.ndarray | None = None) -> np.ndarray:
+    """A numeric or flag column as a numpy array (nulls as NaN, or False for flags); with
+    ``where``, only the selected rows."""
+    return _stream(path, name, _numbers, where)
+
+
+def days(path: Path, name: str) -> np.ndarray:
+    """A day column as int32, −1 where the milestone was not reached (half the memory of floats)."""
+    return _stream(path, name, lambda col: col.fill_null(-1).to_numpy(zero_copy_only=False))
+
+
+def columns(path: Path, names: list[str]) -> dict[str, np.ndarray]:
+    """Several columns, see :func:`column`."""
+    return {name: column(path, name) for name in names}
+
+
+def completed(path: Path) -> np.ndarray:
+    """Which replications ran without error (compared in Arrow: no Python strings per row)."""
+    return _stream(path, "status", lambda col: pc.not_equal(col, "error").fill_null(True).to_numpy(zero_copy_only=False))
+
+
+def value_counts(path: Path, name: str, where: np.ndarray) -> dict[str, int]:
+    """How often each value of a string column occurs among the rows ``where`` is true."""
+    totals: dict[str, int] = {}
+    pos = 0
+    for batch in _record_batches(path, name):
+        col = batch.column(0)
+        part = col.filter(pa.array(where[pos:pos + len(col)]))
+        pos += len(col)
+        for c in pc.value_counts(part.drop_null()).to_pylist():
+            totals[c["values"]] = totals.get(c["values"], 0) + int(c["counts"])
+    return dict(sorted(totals.items()))

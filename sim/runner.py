@@ -14,19 +14,13 @@ from __future__ import annotations
 import concurrent.futures as cf
 import contextlib
 import datetime as dt
-import itertools
-import json
 import multiprocessing as mp
-import os
-import platform
-import subprocess
 import sys
 import threading
 import time
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -93,6 +87,21 @@ def run_chunk(scenario: Scenario, seed: int, first: int, n: int, engine: str = "
     return play_chunk(scenario, seed, first, n, engine).table
 
 
+def warm_up(scenario: Scenario, engine: str = "batch") -> None:
+    """Compile (or load from numba's cache) the engine's functions once, up front, so workers
+    forked later share them and the first chunk's timing is not a compilation."""
+    run_chunk(scenario, 0, 0, 1, engine)
+
+
+def progress_bar(total: int, unit: str, desc: str, quiet: bool = False) -> Any:
+    """A tqdm progress bar (hidden when ``quiet`` or not on a terminal) that leaves the
+    runner free to fork its workers (no monitor thread)."""
+    from tqdm import tqdm
+
+    tqdm.monitor_interval = 0
+    return tqdm(total=total, unit=unit, desc=desc, disable=quiet or None)
+
+
 def chunks(n: int, size: int) -> list[tuple[int, int]]:
     """``(first, count)`` pairs covering ``0 .. n-1``."""
     return [(first, min(size, n - first)) for first in range(0, n, size)]
@@ -136,33 +145,45 @@ def process_pool(workers: int) -> Iterator[cf.ProcessPoolExecutor]:
         yield pool
 
 
+def as_completed_bounded[T](pool: cf.Executor, fn: Callable[[T], Any], tasks: Iterable[T],
+                            depth: int) -> Iterator[tuple[T, cf.Future]]:
+    """Submit ``fn(task)`` for each task, keeping at most ``depth`` in flight (memory stays
+    flat however many tasks there are; a few queued per worker keep every worker busy); yield
+    each ``(task, future)`` as it completes. Unstarted tasks are cancelled if the caller stops."""
+    todo = iter(tasks)
+    running: dict[cf.Future, T] = {}
+
+    def refill() -> None:
+        while len(running) < depth and (task := next(todo, None)) is not None:
+            running[pool.submit(fn, task)] = task
+
+    try:
+        refill()
+        while running:
+            done, _ = cf.wait(running, return_when=cf.FIRST_COMPLETED)
+            finished = [(running.pop(fut), fut) for fut in done]
+            refill()
+            yield from finished
+    finally:
+        for fut in running:
+            fut.cancel()
+
+
 def _chunk_results(
     scenario: Scenario, seed: int, plan: list[tuple[int, int]], workers: int, engine: str, runs_dir: Path
 ) -> Iterator[tuple[int, int, int, bool]]:
     """Run the planned chunks on ``workers`` processes; yield each chunk's result as it completes."""
+    tasks = ((scenario, seed, first, count, engine, runs_dir) for first, count in plan)
     if workers <= 1:
-        for first, count in plan:
-            yield write_chunk(scenario, seed, first, count, engine, runs_dir)
+        yield from map(_write_chunk_task, tasks)
         return
     with process_pool(workers) as pool:
-        todo = iter(plan)
-        running: set[cf.Future] = set()
+        for _, fut in as_completed_bounded(pool, _write_chunk_task, tasks, 2 * workers):  # two queued per worker
+            yield fut.result()
 
-        def refill() -> None:  # two chunks queued per worker: none waits between chunks
-            for first, count in itertools.islice(todo, 2 * workers - len(running)):
-                running.add(pool.submit(write_chunk, scenario, seed, first, count, engine, runs_dir))
 
-        try:
-            refill()
-            while running:
-                done, _ = cf.wait(running, return_when=cf.FIRST_COMPLETED)
-                running -= done
-                refill()
-                for fut in done:
-                    yield fut.result()
-        finally:
-            for fut in running:
-                fut.cancel()
+def _write_chunk_task(args: tuple[Scenario, int, int, int, str, Path]) -> tuple[int, int, int, bool]:
+    return write_chunk(*args)
 
 
 @dataclass
@@ -175,46 +196,6 @@ class RunResult:
     failures: int
     wall_seconds: float
     interrupted: bool
-
-
-def write_json(path: Path, data: Any) -> None:
-    """Write JSON atomically (temporary file, then rename)."""
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, default=str) + "\n")
-    os.replace(tmp, path)
-
-
-def git_commit() -> str | None:
-    """The source tree's git commit (with ``-dirty`` if it has local changes), if any."""
-    root = Path(__file__).resolve().parent.parent
-    try:
-        sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True)
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
-                               capture_output=True, text=True, check=True)
-    except (OSError, subprocess.CalledProcessError):
-        return None
-    return sha.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
-
-
-def versions() -> dict[str, str]:
-    out = {"python": platform.python_version()}
-    for pkg in ("negotiation-sim", "mesa", "numpy", "numba", "scipy", "pandas", "pyarrow", "matplotlib"):
-        try:
-            out[pkg] = metadata.version(pkg)
-        except metadata.PackageNotFoundError:
-            out[pkg] = "not installed"
-    return out
-
-
-def new_run_dir(root: Path, scenario: Scenario) -> Path:
-    """A fresh ``root/<scenario>/<timestamp>`` folder (suffixed if the second is taken)."""
-    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    base = root / scenario.name / stamp
-    path, k = base, 1
-    while path.exists():
-        k += 1
-        path = base.with_name(f"{stamp}-{k}")
-    return path
 
 
 def run(
@@ -256,7 +237,7 @@ def run(
     finally:
         records.remove_partial(runs_dir)
     wall = time.perf_counter() - t0
-    write_json(out_dir / "manifest.json", {
+    records.write_json(out_dir / "manifest.json", {
         "scenario": scenario.name,
         "scenario_file": scenario.path,
         "scenario_sha256": scenario.sha256 or None,  # of the file and its extends chain (see load_scenario)
@@ -265,7 +246,7 @@ def run(
         "interrupted": interrupted, "workers": workers, "chunk_size": chunk_size, "engine": engine,
         "started_utc": started.isoformat(timespec="seconds"), "wall_seconds": round(wall, 3),
         "replications_per_second": round(completed / wall, 1) if wall > 0 else None,
-        "git_commit": git_commit(), "versions": versions(),
+        "git_commit": records.git_commit(), "versions": records.versions(),
         "command": command if command is not None else sys.argv,
     })
     return RunResult(out_dir, n, completed, failures, wall, interrupted)

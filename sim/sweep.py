@@ -20,7 +20,6 @@ Folder (``results/<scenario>/sweep-<timestamp>/``)::
 
 from __future__ import annotations
 
-import concurrent.futures as cf
 import datetime as dt
 import json
 import time
@@ -36,7 +35,7 @@ import pyarrow.parquet as pq
 
 from sim import analysis, records, runner
 from sim.design import Design, Factor, point_scenario
-from sim.scenario import Scenario, read_document
+from sim.scenario import Scenario, ScenarioError, read_document
 
 RETRIES = 1  # a point that raises is run once more before it is recorded as failed
 EXECUTORS = ("local", "dask")
@@ -47,7 +46,7 @@ class SweepError(ValueError):
 
 
 @dataclass(frozen=True)
-class Batch:
+class Task:
     """A few design points for one worker (picklable, no open files): tasks of ~``TASK_REPLICATIONS``
     replications keep per-task overheads (scheduling, pickling the document) small."""
 
@@ -68,64 +67,48 @@ TASK_REPLICATIONS = 20_000
 PointResult = tuple[int, dict[str, float] | None, pa.Table | None, str | None]
 
 
-def run_point(batch: Batch, values: np.ndarray) -> tuple[dict[str, float], pa.Table]:
+def run_point(task: Task, values: np.ndarray) -> tuple[dict[str, float], pa.Table]:
     """Run one design point: its scenario, validated, over the sweep's worlds."""
-    scenario = point_scenario(batch.document, batch.file, batch.sha256, batch.paths, values)
-    table = runner.run_chunk(scenario, batch.seed, 0, batch.runs, batch.engine)
+    scenario = point_scenario(task.document, task.file, task.sha256, task.paths, values)
+    table = runner.run_chunk(scenario, task.seed, 0, task.runs, task.engine)
     return analysis.point_summary(table, scenario), table
 
 
-def run_batch(batch: Batch) -> list[PointResult]:
-    """Run a batch's points; a point that raises is reported with its error, the others go on."""
+def run_task(task: Task) -> list[PointResult]:
+    """Run a task's points; a point that raises is reported with its error, the others go on."""
     out: list[PointResult] = []
-    for index, values in batch.points:
+    for index, values in task.points:
         try:
-            stats, table = run_point(batch, values)
-            out.append((index, stats, table if batch.keep_runs else None, None))
+            stats, table = run_point(task, values)
+            out.append((index, stats, table if task.keep_runs else None, None))
         except Exception as exc:  # noqa: BLE001 — retried, then recorded by the caller
             out.append((index, None, None, "".join(traceback.format_exception_only(exc)).strip()))
     return out
 
 
-def _batches(points: list[tuple[int, np.ndarray]], workers: int, **common: Any) -> list[Batch]:
+def _tasks(points: list[tuple[int, np.ndarray]], workers: int, **common: Any) -> list[Task]:
     size = max(1, min(-(-TASK_REPLICATIONS // common["runs"]), -(-len(points) // (4 * workers))))
-    return [Batch(points[k:k + size], **common) for k in range(0, len(points), size)]
+    return [Task(points[k:k + size], **common) for k in range(0, len(points), size)]
 
 
-# --- executors: submit batches, yield (batch, results or None, exception or None) as they finish
+# --- executors: submit tasks, yield (task, results or None, exception or None) as they finish
 
 
-Outcome = tuple[Batch, list[PointResult] | None, BaseException | None]
+Outcome = tuple[Task, list[PointResult] | None, BaseException | None]
 
 
-def _local(batches: list[Batch], workers: int) -> Iterator[Outcome]:
+def _local(tasks: list[Task], workers: int) -> Iterator[Outcome]:
     if workers <= 1:
-        for batch in batches:
-            yield batch, run_batch(batch), None
+        for task in tasks:
+            yield task, run_task(task), None
         return
     with runner.process_pool(workers) as pool:
-        todo = iter(batches)
-        running: dict[cf.Future, Batch] = {}
-
-        def refill() -> None:  # two batches queued per worker
-            while len(running) < 2 * workers and (batch := next(todo, None)) is not None:
-                running[pool.submit(run_batch, batch)] = batch
-
-        try:
-            refill()
-            while running:
-                done, _ = cf.wait(running, return_when=cf.FIRST_COMPLETED)
-                for fut in done:
-                    batch = running.pop(fut)
-                    exc = fut.exception()  # a worker that died (the pool breaks): every point is retried
-                    yield batch, None if exc else fut.result(), exc
-                refill()
-        finally:
-            for fut in running:
-                fut.cancel()
+        for task, fut in runner.as_completed_bounded(pool, run_task, tasks, 2 * workers):
+            exc = fut.exception()  # a worker that died (the pool breaks): every point is retried
+            yield task, None if exc else fut.result(), exc
 
 
-def _dask(batches: list[Batch], workers: int, scheduler: str | None) -> Iterator[Outcome]:
+def _dask(tasks: list[Task], workers: int, scheduler: str | None) -> Iterator[Outcome]:
     from dask.distributed import Client, LocalCluster, as_completed
 
     if scheduler:
@@ -136,11 +119,11 @@ def _dask(batches: list[Batch], workers: int, scheduler: str | None) -> Iterator
         client = Client(cluster)
     try:
         stamp = time.time_ns()
-        futures = {client.submit(run_batch, b, key=f"sweep-{stamp}-{b.points[0][0]}", pure=False): b for b in batches}
+        futures = {client.submit(run_task, t, key=f"sweep-{stamp}-{t.points[0][0]}", pure=False): t for t in tasks}
         for fut in as_completed(futures):
-            batch = futures[fut]
+            task = futures[fut]
             exc = fut.exception()
-            yield batch, None if exc else fut.result(), exc
+            yield task, None if exc else fut.result(), exc
             fut.release()
     finally:
         client.close()
@@ -174,44 +157,49 @@ def _write_point(folder: Path, index: int, values: np.ndarray, paths: list[str],
     row |= {f"param.{p}": float(v) for p, v in zip(paths, values, strict=True)}
     row |= {"status": "failed" if error else "ok", "error": error, "attempts": attempts}
     row |= stats or {}
-    runner.write_json(_point_file(folder, index), row)
+    records.write_json(_point_file(folder, index), row)
 
 
 def _point_rows(folder: Path) -> list[dict[str, Any]]:
     return [json.loads(p.read_text()) for p in sorted((folder / "points").glob("point-*.json"))]
 
 
+def check_points(scenario: Scenario, design: Design) -> None:
+    """Validate every design point's scenario before anything runs.
+
+    Raises:
+        SweepError: naming the first point whose scenario is invalid, with its values.
+    """
+    document, sha = read_document(scenario.path)
+    for k, values in enumerate(design.values):
+        try:
+            point_scenario(document, scenario.path, sha, design.paths, values)
+        except ScenarioError as exc:
+            point = ", ".join(f"{p}={v:g}" for p, v in zip(design.paths, values, strict=True))
+            raise SweepError(f"design point {k} ({point}) is not a valid scenario: {exc}") from None
+
+
 def start(folder: Path, scenario: Scenario, design: Design, *, kind: str, runs: int, seed: int, engine: str,
           save_runs: bool, extra: dict[str, Any] | None = None, command: list[str] | None = None) -> None:
-    """Create a sweep folder: its manifest (everything :func:`run_sweep` needs to resume) and design."""
+    """Create a sweep folder: its manifest (everything :func:`run_sweep` needs to resume) and design.
+    Every point is validated first (:func:`check_points`): nothing is written for an invalid design."""
     if engine not in runner.ENGINES:
         raise SweepError(f"unknown engine {engine!r}")
+    check_points(scenario, design)
     folder.mkdir(parents=True, exist_ok=False)
     (folder / "points").mkdir()
     design_table = pa.table({"point": np.arange(len(design.values))}
                             | {f"param.{p}": design.values[:, j] for j, p in enumerate(design.paths)})
     records.write_table(design_table, folder / "design.parquet")
-    runner.write_json(folder / "manifest.json", {
+    records.write_json(folder / "manifest.json", {
         "kind": kind, "scenario": scenario.name, "scenario_file": scenario.path,
         "scenario_sha256": scenario.sha256, "design": design.method, "n": design.n,
         "factors": [f.__dict__ | {"values": list(f.values)} for f in design.factors],
         "points": len(design.values), "runs": runs, "seed": seed, "engine": engine, "save_runs": save_runs,
         "created_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "status": "running",
-        "git_commit": runner.git_commit(), "versions": runner.versions() | _extra_versions(),
+        "git_commit": records.git_commit(), "versions": records.versions(("SALib", "dask", "distributed")),
         "command": command or [], **(extra or {}),
     })
-
-
-def _extra_versions() -> dict[str, str]:
-    from importlib import metadata
-
-    out = {}
-    for pkg in ("SALib", "dask", "distributed"):
-        try:
-            out[pkg] = metadata.version(pkg)
-        except metadata.PackageNotFoundError:
-            out[pkg] = "not installed"
-    return out
 
 
 def load(folder: Path) -> tuple[dict[str, Any], Design]:
@@ -243,8 +231,7 @@ def run_sweep(
     if sha != manifest["scenario_sha256"]:
         raise SweepError(f"{manifest['scenario_file']} has changed since the sweep started (sha256 differs); "
                          "resuming would mix two scenarios. Start a new sweep.")
-    for tmp in (folder / "points").glob("point-*.json.tmp"):  # a point being written when the sweep stopped
-        tmp.unlink()
+    records.remove_partial(folder / "points")  # a point being written when the sweep stopped
     total = len(design.values)
     done = {int(p.stem.split("-")[1]) for p in (folder / "points").glob("point-*.json")}
     if (folder / "points.parquet").is_file():
@@ -261,13 +248,13 @@ def run_sweep(
     try:
         while todo:
             retry = []
-            batches = _batches(todo, workers, **common)
-            outcomes = _dask(batches, workers, scheduler) if executor == "dask" else _local(batches, workers)
-            for batch, results, exc in outcomes:
+            tasks = _tasks(todo, workers, **common)
+            outcomes = _dask(tasks, workers, scheduler) if executor == "dask" else _local(tasks, workers)
+            for task, results, exc in outcomes:
                 if results is None:
                     error = "".join(traceback.format_exception_only(exc)).strip()
-                    results = [(index, None, None, error) for index, _ in batch.points]
-                for (index, stats, table, error), (_, values) in zip(results, batch.points, strict=True):
+                    results = [(index, None, None, error) for index, _ in task.points]
+                for (index, stats, table, error), (_, values) in zip(results, task.points, strict=True):
                     attempts[index] += 1
                     if error is not None and attempts[index] <= RETRIES:
                         retry.append((index, values))
@@ -291,7 +278,7 @@ def run_sweep(
     status = points(folder).column("status").to_pylist() if done else []
     manifest["failed_points"] = status.count("failed")
     manifest["executor"], manifest["workers"] = executor if not scheduler else f"dask:{scheduler}", workers
-    runner.write_json(folder / "manifest.json", manifest)
+    records.write_json(folder / "manifest.json", manifest)
     return SweepResult(folder, total, len(done), manifest["failed_points"], time.perf_counter() - t0, interrupted)
 
 
@@ -307,36 +294,3 @@ def points(folder: Path) -> pa.Table:
     table = pa.Table.from_pylist([{k: row.get(k) for k in columns} for row in rows])
     return table.set_column(table.schema.get_field_index("error"), "error",
                             table.column("error").cast(pa.string()))
-
-
-def finish(folder: Path, *, milestone: str = "agreement", threshold: float = 0.5) -> dict[str, Any]:
-    """Figures and analyses of a complete sweep: curves, heat map (two grid factors),
-    sensitivity indices (Sobol/Morris designs), and the PRIM scenario-discovery box."""
-    from sim import sweep_plots
-
-    manifest, design = load(folder)
-    df = points(folder).to_pandas()
-    ok = df[df["status"] == "ok"]
-    paths = design.paths
-    made: dict[str, Any] = {"figures": []}
-    if ok.empty:
-        return made
-    grid = design.method == "grid"
-    made["figures"].append(sweep_plots.plot_curves(ok, paths, milestone, grid, folder / "curves.png"))
-    if grid and len(paths) == 2:
-        made["figures"].append(sweep_plots.plot_heatmap(ok, paths[0], paths[1], milestone, folder / "heatmap.png"))
-    if design.method in ("sobol", "morris"):
-        y = df.sort_values("point")[f"p.{milestone}"].to_numpy(dtype=float)
-        indices = analysis.sensitivity(design.method, design.problem(), design.values, y, manifest["seed"])
-        indices["output"] = f"{milestone} before summit"
-        runner.write_json(folder / "sensitivity.json", indices)
-        made["sensitivity"] = indices
-        made["figures"].append(sweep_plots.plot_sensitivity(indices, folder / "sensitivity.png"))
-    hit = ok[f"p.{milestone}"].to_numpy() >= threshold
-    if len(ok) >= 10 and 0 < hit.sum():
-        box = analysis.prim_box(ok[[f"param.{p}" for p in paths]].to_numpy(), hit)
-        box |= {"factors": paths, "threshold": threshold, "output": f"p.{milestone}"}
-        runner.write_json(folder / "discovery.json", box)
-        made["discovery"] = box
-        made["figures"].append(sweep_plots.plot_discovery(ok, paths, box, milestone, threshold, folder / "discovery.png"))
-    return made

@@ -320,10 +320,11 @@ CHECKS: tuple[Callable[[Path | None], list[Check]], ...] = (
 
 
 def _plot_zeuthen(model: ZeuthenModel, u1, u2, target: float, path: Path) -> str:
-    from sim.plots import COLORS, plt, save_figure
+    from sim.plots import COLORS, new_figure, save_figure
 
     xs = np.linspace(0, 1, 400)
-    fig, ax = plt.subplots(figsize=(5.5, 5))
+    fig = new_figure(5.5, 5)
+    ax = fig.subplots()
     ax.plot([u1(x) for x in xs], [u2(x) for x in xs], color="#888888", label="Pareto frontier")
     steps = model.history[:: max(1, len(model.history) // 60)]
     ax.plot([u1(s.x1) for s in steps], [u2(s.x1) for s in steps], "o", ms=3, color=COLORS[0], label="side 1's demands")
@@ -338,9 +339,10 @@ def _plot_zeuthen(model: ZeuthenModel, u1, u2, target: float, path: Path) -> str
 
 
 def _plot_deadline(t: np.ndarray, tu: np.ndarray, path: Path) -> str:
-    from sim.plots import COLORS, plt, save_figure
+    from sim.plots import COLORS, new_figure, save_figure
 
-    fig, ax = plt.subplots(figsize=(7, 3.8))
+    fig = new_figure(7, 3.8)
+    ax = fig.subplots()
     bins = np.linspace(0.0, 1.0, 21)
     ax.hist(t, bins=bins, color=COLORS[0], alpha=0.75, label="common deadline", density=True)
     ax.hist(tu, bins=bins, color=COLORS[1], alpha=0.5, label="each side's deadline uncertain", density=True)

@@ -13,7 +13,7 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
-from sim import analysis, sweep
+from sim import analysis, sweep, sweep_report
 from sim.design import Factor, make_design
 from tests.conftest import ROOT
 
@@ -39,7 +39,7 @@ def test_a_monotone_parameter_gives_a_monotone_curve(flagship, tmp_path):
     p = table(folder).column("p.agreement").to_numpy()
     assert (np.diff(p) >= 0).all() and p[-1] > p[0] + 0.1
     assert (folder / "curves.png").exists() is False  # figures come from finish()
-    made = sweep.finish(folder)
+    made = sweep_report.finish(folder)
     assert (folder / "curves.png").is_file() and made["figures"]
 
 

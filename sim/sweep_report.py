@@ -1,4 +1,5 @@
-"""Figures of sweeps, sensitivity analyses and scenario comparisons, as PNG files.
+"""The report of a finished sweep (:func:`finish`), and figures of sweeps, sensitivity
+analyses and scenario comparisons, as PNG files.
 
 - ``curves.png``: P(milestone before the summit) against each varied parameter, with
   its 95% interval band (grid: the mean over the other factors' levels; random
@@ -18,9 +19,45 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from matplotlib.patches import Rectangle
 
-from sim.plots import COLORS, plt, save_figure
+from sim import analysis, records, sweep
+from sim.plots import COLORS, new_figure, save_figure
 from sim.scenario import MILESTONES, Scenario
+
+
+def finish(folder: Path, *, milestone: str = "agreement", threshold: float = 0.5) -> dict[str, Any]:
+    """Figures and analyses of a complete sweep: curves, heat map (two grid factors),
+    sensitivity indices (Sobol/Morris designs), and the PRIM scenario-discovery box
+    (``found`` false when no box concentrates the points where P ≥ ``threshold``)."""
+    manifest, design = sweep.load(folder)
+    df = sweep.points(folder).to_pandas()
+    ok = df[df["status"] == "ok"]
+    paths = design.paths
+    made: dict[str, Any] = {"figures": []}
+    if ok.empty:
+        return made
+    grid = design.method == "grid"
+    made["figures"].append(plot_curves(ok, paths, milestone, grid, folder / "curves.png"))
+    if grid and len(paths) == 2:
+        made["figures"].append(plot_heatmap(ok, paths[0], paths[1], milestone, folder / "heatmap.png"))
+    if design.method in ("sobol", "morris"):
+        y = df.sort_values("point")[f"p.{milestone}"].to_numpy(dtype=float)
+        indices = analysis.sensitivity(design.method, design.problem(), design.values, y, manifest["seed"])
+        indices["output"] = f"{milestone} before summit"
+        records.write_json(folder / "sensitivity.json", indices)
+        made["sensitivity"] = indices
+        made["figures"].append(plot_sensitivity(indices, folder / "sensitivity.png"))
+    hit = ok[f"p.{milestone}"].to_numpy() >= threshold
+    made["hits"] = int(hit.sum())
+    if len(ok) >= 10 and 0 < hit.sum():
+        box = analysis.prim_box(ok[[f"param.{p}" for p in paths]].to_numpy(), hit)
+        box |= {"factors": paths, "threshold": threshold, "output": f"p.{milestone}"}
+        records.write_json(folder / "discovery.json", box)
+        made["discovery"] = box
+        if box["found"]:
+            made["figures"].append(plot_discovery(ok, paths, box, milestone, threshold, folder / "discovery.png"))
+    return made
 
 
 def _short(path: str) -> str:
@@ -30,9 +67,11 @@ def _short(path: str) -> str:
 def plot_curves(df: pd.DataFrame, paths: list[str], milestone: str, grid: bool, out: Path) -> Path:
     """P(milestone before the summit) against each factor, with its interval band."""
     k = len(paths)
-    fig, axes = plt.subplots(1, k, figsize=(4.2 * k, 3.6), squeeze=False, sharey=True)
+    cols = min(k, 3)
+    fig = new_figure(4.2 * cols, 3.6 * -(-k // cols))
+    axes = np.atleast_2d(fig.subplots(-(-k // cols), cols, squeeze=False, sharey=True))
     p, lo, hi = df[f"p.{milestone}"], df[f"p.{milestone}.low"], df[f"p.{milestone}.high"]
-    for ax, path in zip(axes[0], paths, strict=True):
+    for ax, path in zip(axes.ravel(), paths, strict=False):
         x = df[f"param.{path}"]
         if grid:
             g = pd.DataFrame({"x": x, "p": p, "lo": lo, "hi": hi}).groupby("x").mean()
@@ -50,7 +89,10 @@ def plot_curves(df: pd.DataFrame, paths: list[str], milestone: str, grid: bool, 
         ax.set_xlabel(_short(path), fontsize=8)
         ax.set_ylim(0, 1)
         ax.grid(alpha=0.3)
-    axes[0][0].set_ylabel(f"P({MILESTONES[milestone]} before summit)")
+    for ax in axes.ravel()[k:]:
+        ax.axis("off")
+    for row in axes:
+        row[0].set_ylabel(f"P({MILESTONES[milestone]}\nbefore summit)")
     axes[0][0].legend(fontsize=7)
     return save_figure(fig, out)
 
@@ -58,12 +100,13 @@ def plot_curves(df: pd.DataFrame, paths: list[str], milestone: str, grid: bool, 
 def plot_heatmap(df: pd.DataFrame, x_path: str, y_path: str, milestone: str, out: Path) -> Path:
     """P(milestone before the summit) over two grid factors (mean over any others)."""
     table = df.pivot_table(index=f"param.{y_path}", columns=f"param.{x_path}", values=f"p.{milestone}", aggfunc="mean")
-    fig, ax = plt.subplots(figsize=(6.5, 5))
+    fig = new_figure(6.5, 5)
+    ax = fig.subplots()
     im = ax.imshow(table.to_numpy(), origin="lower", aspect="auto", cmap="viridis", vmin=0, vmax=1)
     ax.set_xticks(range(table.shape[1]), [f"{v:g}" for v in table.columns], fontsize=7, rotation=45)
     ax.set_yticks(range(table.shape[0]), [f"{v:g}" for v in table.index], fontsize=7)
     for (i, j), v in np.ndenumerate(table.to_numpy()):
-        ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=6, color="white" if v < 0.6 else "black")
+        ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=8, color="white" if v < 0.6 else "black")
     ax.set_xlabel(_short(x_path))
     ax.set_ylabel(_short(y_path))
     fig.colorbar(im, ax=ax, label=f"P({MILESTONES[milestone]} before summit)")
@@ -74,7 +117,8 @@ def plot_sensitivity(indices: dict[str, Any], out: Path) -> Path:
     """Sobol S1 and ST (or Morris μ* and σ) per factor, with confidence intervals."""
     names = [_short(n) for n in indices["names"]]
     x = np.arange(len(names))
-    fig, ax = plt.subplots(figsize=(max(5, 1.1 * len(names) + 2), 4))
+    fig = new_figure(max(5, 1.1 * len(names) + 2), 4)
+    ax = fig.subplots()
     if indices["method"] == "sobol":
         bars = (("S1", "S1_conf", "first order"), ("ST", "ST_conf", "total"))
         ax.set_ylabel("Sobol index")
@@ -100,10 +144,11 @@ def plot_discovery(df: pd.DataFrame, paths: list[str], box: dict[str, Any], mile
     order = np.argsort(-restriction)
     i, j = (order[0], order[1]) if len(paths) > 1 else (order[0], order[0])
     hit = df[f"p.{milestone}"].to_numpy() >= threshold
-    fig, ax = plt.subplots(figsize=(6, 5))
+    fig = new_figure(6, 5)
+    ax = fig.subplots()
     ax.scatter(x[~hit, i], x[~hit, j], s=10, color="#bbbbbb", label=f"P < {threshold:g}")
     ax.scatter(x[hit, i], x[hit, j], s=10, color=COLORS[0], label=f"P ≥ {threshold:g}")
-    ax.add_patch(plt.Rectangle((box["low"][i], box["low"][j]), box["high"][i] - box["low"][i],
+    ax.add_patch(Rectangle((box["low"][i], box["low"][j]), box["high"][i] - box["low"][i],
                                box["high"][j] - box["low"][j], fill=False, lw=2, color=COLORS[1], label="PRIM box"))
     ax.set_xlabel(_short(paths[i]))
     ax.set_ylabel(_short(paths[j]))
@@ -115,7 +160,8 @@ def plot_discovery(df: pd.DataFrame, paths: list[str], box: dict[str, Any], mile
 
 def plot_compare(days: list[np.ndarray], scenarios: list[Scenario], milestone: str, out: Path) -> Path:
     """Closing-day histograms of two scenarios (same worlds), the summit marked."""
-    fig, ax = plt.subplots(figsize=(8, 4))
+    fig = new_figure(8, 4)
+    ax = fig.subplots()
     start = min(s.start for s in scenarios)
     for k, (d, sc) in enumerate(zip(days, scenarios, strict=True)):
         reached = d[d >= 0]
