@@ -33,10 +33,9 @@ from mesa.visualization import SolaraViz
 from mesa.visualization.utils import update_counter
 
 from sim import analysis, plots, records, runner
-from sim.design import point_scenario
 from sim.model import NegotiationModel
 from sim.negotiation import solutions
-from sim.scenario import MILESTONES, Scenario, ScenarioError, load_scenario, read_document
+from sim.scenario import MILESTONES, Scenario, ScenarioError, load_scenario, parse_scenario, read_document, with_values
 from sim.world import CONTACT, SCHEDULED, SUMMIT, sample_worlds
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -67,19 +66,18 @@ def configure(scenario_file: str, *, beta_a: float, beta_b: float, reservation_a
     """
     path = SCENARIO_DIR / scenario_file
     document, sha = read_document(path)
-    base = load_scenario(path)
+    base = parse_scenario(document, str(path), sha)
     a, b = base.party_keys
-    values = {f"parties.{a}.tactic.beta": beta_a, f"parties.{b}.tactic.beta": beta_b,
-              f"parties.{a}.reservation": reservation_a, f"parties.{b}.reservation": reservation_b,
-              "calendar.contact_rate": contact_rate}
+    values: dict[str, Any] = {f"parties.{a}.tactic.beta": beta_a, f"parties.{b}.tactic.beta": beta_b,
+                              f"parties.{a}.reservation": reservation_a, f"parties.{b}.reservation": reservation_b,
+                              "calendar.contact_rate": contact_rate,
+                              "scenario.deadline": base.start + dt.timedelta(days=int(summit_day))}
     if (lp := limit_path(base)) is not None:
         values[lp] = limit
-    document = dict(document)
-    document["scenario"] = dict(document["scenario"]) | {"deadline": base.start + dt.timedelta(days=int(summit_day))}
     if not shocks:  # every event switched off: dated ones never happen, hazards are zero
-        document["events"] = [dict(e) | ({"probability": 0.0} if "date" in e else {"hazard": 0.0})
-                              for e in document.get("events", [])]
-    return point_scenario(document, str(path), sha, list(values), np.array(list(values.values()), dtype=float))
+        for k, e in enumerate(base.events):
+            values[f"events[{k}].{'probability' if e.hazard is None else 'hazard'}"] = 0.0
+    return parse_scenario(with_values(document, values), str(path), sha)
 
 
 #: The page's starting settings (the flagship's medians), shared by the model and its controls.

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.scenario import Scenario, parse_scenario, resolve_path, unknown_path_message
+from sim.scenario import Scenario, parse_scenario, resolve_path, unknown_path_message, with_values
 from sim.world import uniforms
 
 DESIGNS = ("grid", "lhs", "mc", "sobol", "morris")
@@ -153,33 +153,11 @@ def make_design(method: str, factors: tuple[Factor, ...], *, n: int | None = Non
     return Design(method, factors, low + unit * span, n)
 
 
-def _with(node: Any, parts: list[str], value: float) -> Any:
-    """A copy of ``node`` with ``value`` at ``parts``: only the tables and arrays along the path
-    are copied, the rest is shared (documents are never modified in place)."""
-    part, rest = parts[0], parts[1:]
-    if part.startswith("["):
-        out = list(node)
-        k = int(part[1:-1])
-        out[k] = _with(out[k], rest, value) if rest else value
-        return out
-    out = dict(node)
-    if rest:
-        child = out.get(part)
-        if not isinstance(child, dict | list) or (isinstance(child, dict) and "dist" in child):
-            child = [] if rest[0].startswith("[") else {}  # a distribution or a default is replaced
-        out[part] = _with(child, rest, value)
-    else:
-        out[part] = value
-    return out
-
-
 def point_scenario(document: dict[str, Any], file: str, sha256: str, paths: list[str], values: np.ndarray) -> Scenario:
     """The scenario of one design point: ``document`` with ``paths`` set to ``values``, validated.
 
     Raises:
         ScenarioError: if the combination is invalid (e.g. a limit pushed past another).
     """
-    doc = document
-    for path, value in zip(paths, values, strict=True):
-        doc = _with(doc, re.findall(r"[^.\[\]]+|\[\d+\]", path), float(value))
+    doc = with_values(document, {path: float(value) for path, value in zip(paths, values, strict=True)})
     return parse_scenario(doc, file, sha256)

@@ -4,7 +4,9 @@ Every distribution is sampled by its inverse CDF from uniforms supplied by the
 caller (see :mod:`sim.world`). This keeps one uniform per draw at a fixed place
 in a counter-based stream, so a replication's draws do not depend on how
 replications are chunked, and two scenarios can share the same uniforms
-(common random numbers).
+(common random numbers). The mathematics is :mod:`scipy.stats`' (its frozen
+distributions, :meth:`Dist.frozen`: e.g. a tail-accurate truncated normal); this
+module adds the scenario file's names, validation and messages, and ``choice``.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import special
+from scipy import special, stats
 
 #: Names accepted as ``dist = "..."`` in a scenario file, with their parameters.
 DIST_PARAMS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -43,8 +45,25 @@ class Dist:
     kind: str
     params: tuple[tuple[str, Any], ...]
 
-    def get(self, name: str, default: Any = None) -> Any:
-        return dict(self.params).get(name, default)
+    def frozen(self) -> Any:
+        """The :mod:`scipy.stats` frozen distribution (None for ``choice``, a discrete
+        distribution on listed values)."""
+        p = dict(self.params)
+        match self.kind:
+            case "uniform":
+                return stats.uniform(loc=p["low"], scale=p["high"] - p["low"])
+            case "normal":
+                return stats.norm(loc=p["mean"], scale=p["sd"])
+            case "truncnormal":
+                return stats.truncnorm((p["low"] - p["mean"]) / p["sd"], (p["high"] - p["mean"]) / p["sd"],
+                                       loc=p["mean"], scale=p["sd"])
+            case "triangular":
+                return stats.triang((p["mode"] - p["low"]) / (p["high"] - p["low"]), loc=p["low"],
+                                    scale=p["high"] - p["low"])
+            case "beta":
+                lo, hi = p.get("low", 0.0), p.get("high", 1.0)
+                return stats.beta(p["a"], p["b"], loc=lo, scale=hi - lo)
+        return None
 
     @property
     def support(self) -> tuple[float, float]:
@@ -67,34 +86,26 @@ class Dist:
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
         """Inverse CDF: map uniforms in (0, 1) to draws of this distribution."""
-        p = dict(self.params)
         u = np.asarray(u, dtype=float)
-        match self.kind:
-            case "uniform":
-                return p["low"] + u * (p["high"] - p["low"])
-            case "normal":
-                return p["mean"] + p["sd"] * special.ndtri(u)
-            case "truncnormal":
-                a = special.ndtr((p["low"] - p["mean"]) / p["sd"])
-                b = special.ndtr((p["high"] - p["mean"]) / p["sd"])
-                x = p["mean"] + p["sd"] * special.ndtri(a + u * (b - a))
-                return np.clip(x, p["low"], p["high"])
-            case "triangular":
-                lo, mode, hi = p["low"], p["mode"], p["high"]
-                c = (mode - lo) / (hi - lo) if hi > lo else 0.5
-                left = lo + np.sqrt(u * (hi - lo) * (mode - lo))
-                right = hi - np.sqrt((1 - u) * (hi - lo) * (hi - mode))
-                return np.where(u < c, left, right)
-            case "beta":
-                lo, hi = p.get("low", 0.0), p.get("high", 1.0)
-                return lo + (hi - lo) * special.betaincinv(p["a"], p["b"], u)
-            case "choice":
-                values = np.asarray(p["values"], dtype=float)
-                w = np.asarray(p.get("weights") or [1.0] * len(values), dtype=float)
-                cum = np.cumsum(w / w.sum())
-                idx = np.searchsorted(cum, u, side="right")
-                return values[np.minimum(idx, len(values) - 1)]
-        raise DistributionError(f"unknown distribution {self.kind!r}")  # pragma: no cover
+        if self.kind == "choice":
+            p = dict(self.params)
+            values = np.asarray(p["values"], dtype=float)
+            w = np.asarray(p.get("weights") or [1.0] * len(values), dtype=float)
+            cum = np.cumsum(w / w.sum())
+            idx = np.searchsorted(cum, u, side="right")
+            return values[np.minimum(idx, len(values) - 1)]
+        lo, hi = self.support
+        return np.clip(self.frozen().ppf(u), lo, hi)  # clip: rounding may not leave the support
+
+    def cdf(self, x: np.ndarray) -> np.ndarray:
+        """The distribution function (for ``choice``, the share of weight at or below ``x``)."""
+        x = np.asarray(x, dtype=float)
+        if self.kind == "choice":
+            p = dict(self.params)
+            values = np.asarray(p["values"], dtype=float)
+            w = np.asarray(p.get("weights") or [1.0] * len(values), dtype=float)
+            return (w[None, :] * (values[None, :] <= x.reshape(-1, 1))).sum(axis=1).reshape(x.shape) / w.sum()
+        return self.frozen().cdf(x)
 
 
 def _number(name: str, value: Any) -> float:

@@ -29,12 +29,10 @@ from typing import Any
 import numpy as np
 
 from sim import runner
-from sim.scenario import Scenario, load_scenario, parse_scenario
+from sim.scenario import Scenario, find_scenario, load_scenario, parse_scenario
 from sim.theory.classic import rubinstein_share
 from sim.theory.models import AlternatingOffersModel, ZeuthenModel
 from sim.theory.solutions import kalai_smorodinsky, nash_solution
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 @dataclass
@@ -287,8 +285,8 @@ def check_comparison_cases(fig_dir: Path | None) -> list[Check]:
         days = _agreement_days(_play(sc, reps, seed=4))
         return float((days <= sc.summit_day).sum() / reps), float(days.mean())
 
-    japan = load_scenario(ROOT / "scenarios" / "us_japan_2025.toml")
-    korea_path = ROOT / "scenarios" / "us_korea_from_july.toml"
+    japan = load_scenario(find_scenario("us_japan_2025.toml"))
+    korea_path = find_scenario("us_korea_from_july.toml")
     (pj, mj), (pk, mk) = timing(japan), timing(load_scenario(korea_path))
     se = _se_diff(pj, pk, reps, reps)
     out = [Check(g, "US–Japan vs US–Korea: P(agreement by the deadline)", "Japan higher",

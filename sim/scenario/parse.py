@@ -1,241 +1,35 @@
-"""Scenario files: TOML in, a validated immutable :class:`Scenario` out.
+"""Validation of a parsed TOML document into a :class:`~sim.scenario.spec.Scenario`.
 
-Every field is checked on load — types, bounds, weights, dates in order, known
-tactic and rule names, reservation values inside [0, 1], no unknown keys — and
-the first problem raises :class:`ScenarioError` naming the file, the field path
-and the problem. Any numeric parameter may be a distribution (an inline table
-with ``dist = "..."``, see :mod:`sim.distributions`); its whole support must
-satisfy the field's bounds.
+Every field is checked — types, bounds, weights, dates in order, known tactic and rule
+names, reservation values inside [0, 1], no unknown keys — and the first problem raises
+:class:`~sim.scenario.spec.ScenarioError` naming the file, the field path and the problem.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import math
-import tomllib
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
-import numpy as np
-
-from sim.distributions import Dist, DistributionError, make_dist
+from sim.distributions import DistributionError, make_dist
 from sim.negotiation.acceptance import RULES
 from sim.negotiation.agenda import Issue
 from sim.negotiation.tactics import FAMILIES, TACTICS
-
-#: The three milestones, in order, with the names used in reports.
-MILESTONES = {
-    "agreement": "agreement in principle",
-    "signed": "signed text",
-    "ratified": "domestic ratification",
-}
-
-
-class ScenarioError(ValueError):
-    """A scenario file is malformed. ``str()`` gives ``file: field: problem``."""
-
-    def __init__(self, file: str, field_path: str, problem: str) -> None:
-        self.file, self.field, self.problem = file, field_path, problem
-        super().__init__(f"{file}: {field_path}: {problem}" if field_path else f"{file}: {problem}")
-
-
-class Param(NamedTuple):
-    """A numeric scenario parameter: its dotted path and a number or a distribution."""
-
-    path: str
-    value: float | Dist
-
-    @property
-    def uncertain(self) -> bool:
-        return isinstance(self.value, Dist)
-
-    @property
-    def nominal(self) -> float:
-        """The fixed value, or the distribution's median."""
-        return self.value.median if isinstance(self.value, Dist) else float(self.value)
-
-    @property
-    def support(self) -> tuple[float, float]:
-        if isinstance(self.value, Dist):
-            return self.value.support
-        return float(self.value), float(self.value)
-
-
-@dataclass(frozen=True)
-class Tactic:
-    """A side's concession tactic (see :mod:`sim.negotiation.tactics`)."""
-
-    kind: str
-    family: str
-    beta: Param
-    kappa: Param
-    reciprocity: Param
-    min_step: Param
-
-
-@dataclass(frozen=True)
-class Acceptance:
-    """A side's acceptance rule (see :mod:`sim.negotiation.acceptance`)."""
-
-    rule: str
-    alpha: Param
-    beta: Param
-    level: Param
-
-
-@dataclass(frozen=True)
-class Ratification:
-    """A side's domestic ratification: the second level of Putnam's game."""
-
-    required: bool
-    win_set: Param
-    delay_days: Param
-    anticipated: bool
-
-
-@dataclass(frozen=True)
-class PartySpec:
-    """One negotiating side. Per-issue tuples follow the agenda's order."""
-
-    key: str
-    label: str
-    weights: tuple[Param, ...]
-    best: tuple[Param, ...]
-    worst: tuple[Param, ...]
-    limit_min: tuple[Param, ...]
-    limit_max: tuple[Param, ...]
-    reservation: Param
-    deadline_day: int
-    deadline_offset: Param
-    walk_away_gap: Param
-    tactic: Tactic
-    acceptance: Acceptance
-    weight_noise: Param
-    knows_opponent_limits: bool
-    opponent_reservation: Param  # belief about the other side's reservation value (Zeuthen's risk)
-    ratification: Ratification
-
-
-@dataclass(frozen=True)
-class Meeting:
-    """A scheduled round of talks."""
-
-    day: int
-    label: str
-    probability: Param
-
-
-@dataclass(frozen=True)
-class EventSpec:
-    """A shock that changes one side's stance for a time.
-
-    It fires on ``day`` (with ``probability``) or, if ``hazard`` is set, on a
-    random day of ``[window_from, window_until]`` with that daily probability.
-    """
-
-    name: str
-    label: str
-    party: int
-    day: int | None
-    hazard: Param | None
-    window_from: int
-    window_until: int
-    probability: Param
-    duration_days: Param
-    reservation: Param
-    beta_factor: Param
-    min_shift: tuple[Param, ...]
-    max_shift: tuple[Param, ...]
-
-
-class Bounds(NamedTuple):
-    """The valid range of a numeric field (``positive``: strictly above ``lo``)."""
-
-    lo: float
-    hi: float
-    positive: bool = False
-
-    def check(self, value: float) -> str | None:
-        """Why ``value`` is not valid for the field, or None if it is."""
-        if not math.isfinite(value):
-            return f"must be finite, got {value!r}"
-        if self.positive and value <= max(self.lo, 0.0):
-            return f"must be > {max(self.lo, 0.0):g}, got {value:g}"
-        if not self.lo <= value <= self.hi:
-            return f"must be in [{self.lo:g}, {self.hi:g}], got {value:g}"
-        return None
-
-
-class FactorSpec(NamedTuple):
-    """A parameter a sweep may vary, declared in the scenario: an exogenous uncertainty or a
-    policy lever (the distinction of exploratory modelling, as in the EMA Workbench)."""
-
-    path: str
-    low: float
-    high: float
-    kind: str  # "uncertainty" or "lever"
-    label: str
-    values: tuple[float, ...] = ()  # grid levels, if declared
-
-
-@dataclass(frozen=True)
-class Scenario:
-    """A validated scenario. Build it with :func:`load_scenario` or :func:`parse_scenario`."""
-
-    path: str
-    sha256: str
-    name: str
-    title: str
-    description: str
-    start: dt.date
-    deadline: dt.date
-    horizon: dt.date
-    first_mover: int  # index of the side that opens every meeting; -1: alternate
-    headline: str
-    summit_label: str
-    issues: tuple[Issue, ...]
-    parties: tuple[PartySpec, PartySpec]
-    meetings: tuple[Meeting, ...]
-    contact_rate: Param
-    summit_max_gap: Param
-    signing_delay: Param
-    events: tuple[EventSpec, ...]
-    uncertain: tuple[Param, ...] = field(default=())
-    #: Every numeric field, by dotted path, with its valid range: what a sweep may vary.
-    numbers: dict[str, Bounds] = field(default_factory=dict, compare=False)
-    #: Declared sweep factors (``[[uncertainties]]`` and ``[[levers]]``), in file order.
-    factors: tuple[FactorSpec, ...] = field(default=())
-    #: Days (since the start) on which engines record each side's standing offer, ascending.
-    observation_days: tuple[int, ...] = field(default=())
-
-    @property
-    def observation_days_array(self) -> np.ndarray:
-        """:attr:`observation_days` as an int64 array (what the engines take)."""
-        return np.array(self.observation_days, dtype=np.int64)
-
-    @property
-    def summit_day(self) -> int:
-        return (self.deadline - self.start).days
-
-    @property
-    def horizon_day(self) -> int:
-        return (self.horizon - self.start).days
-
-    def date_of(self, day: int) -> dt.date:
-        return self.start + dt.timedelta(days=int(day))
-
-    @property
-    def issue_keys(self) -> tuple[str, ...]:
-        return tuple(i.key for i in self.issues)
-
-    @property
-    def party_keys(self) -> tuple[str, str]:
-        return (self.parties[0].key, self.parties[1].key)
-
-
-# --------------------------------------------------------------------------- reading
+from sim.scenario.paths import resolve_path, unknown_path_message
+from sim.scenario.spec import (
+    MILESTONES,
+    Acceptance,
+    Bounds,
+    EventSpec,
+    FactorSpec,
+    Meeting,
+    Param,
+    PartySpec,
+    Ratification,
+    Scenario,
+    ScenarioError,
+    Tactic,
+)
 
 
 class _Reader:
@@ -342,7 +136,6 @@ class _Reader:
         if isinstance(raw, dt.datetime) or not isinstance(raw, dt.date):
             raise self.fail(where, f"must be a date like 2025-10-29 (no quotes), got {raw!r}")
         return raw
-
 
 def _issues(r: _Reader, raw: Any) -> tuple[Issue, ...]:
     if not isinstance(raw, list) or not raw:
@@ -599,25 +392,6 @@ def parse_scenario(data: dict[str, Any], file: str = "<scenario>", sha256: str =
     )
 
 
-def resolve_path(numbers: dict[str, Bounds], path: str) -> str | None:
-    """The full dotted path of a numeric field, accepting a side's key as shorthand for
-    ``parties.<side>`` (``us.tactic.beta``); None if no such field exists."""
-    for candidate in (path, f"parties.{path}"):
-        if candidate in numbers:
-            return candidate
-    return None
-
-
-def unknown_path_message(numbers: dict[str, Bounds], path: str) -> str:
-    """'unknown parameter' with the closest valid paths, for error messages."""
-    import difflib
-
-    close = difflib.get_close_matches(path, list(numbers), n=3, cutoff=0.5)
-    close += difflib.get_close_matches(f"parties.{path}", list(numbers), n=3, cutoff=0.5)
-    hint = f"; did you mean {', '.join(dict.fromkeys(close))}?" if close else " (see 'python -m sim params <scenario>')"
-    return f"unknown parameter {path!r}{hint}"
-
-
 def _factors(r: _Reader, raw: Any, kind: str) -> list[FactorSpec]:
     if not isinstance(raw, list):
         raise r.fail(kind, f"must be an array of [[{kind}]] tables")
@@ -649,59 +423,3 @@ def _factors(r: _Reader, raw: Any, kind: str) -> list[FactorSpec]:
         out.append(FactorSpec(path, low, high, "uncertainty" if kind == "uncertainties" else "lever",
                               r.string(d, "label", where, default=path), tuple(float(v) for v in values)))
     return out
-
-
-def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
-    """Deep-merge ``override`` into ``base``: tables merge key by key, anything else replaces."""
-    out = dict(base)
-    for key, value in override.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict) and "dist" not in value:
-            out[key] = _merge(out[key], value)
-        else:
-            out[key] = value
-    return out
-
-
-def read_document(path: str | Path) -> tuple[dict[str, Any], str]:
-    """A scenario file's TOML document with its ``extends`` chain merged in, and its sha256
-    (what :func:`load_scenario` validates; sweeps edit it and validate each point)."""
-    data, raw = _read_toml(Path(path))
-    return data, hashlib.sha256(raw).hexdigest()
-
-
-def _read_toml(path: Path, chain: tuple[Path, ...] = ()) -> tuple[dict[str, Any], bytes]:
-    """A TOML document with its ``extends`` chain resolved, and the bytes of every file read."""
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        where = f" (extended by {chain[-1]})" if chain else ""
-        raise ScenarioError(str(path), "", f"cannot read file ({exc.strerror}){where}") from None
-    try:
-        data = tomllib.loads(raw.decode("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ScenarioError(str(path), "", f"not valid TOML: {exc}") from None
-    if "extends" not in data:
-        return data, raw
-    base_name = data.pop("extends")
-    if not isinstance(base_name, str):
-        raise ScenarioError(str(path), "extends", f"must be a file name, got {base_name!r}")
-    base_path = (path.parent / base_name).resolve()
-    if base_path in chain or base_path == path.resolve():
-        raise ScenarioError(str(path), "extends", f"{base_name} extends itself (a cycle)")
-    base, base_raw = _read_toml(base_path, (*chain, path.resolve()))
-    return _merge(base, data), base_raw + raw
-
-
-def load_scenario(path: str | Path) -> Scenario:
-    """Read and validate a scenario TOML file.
-
-    A file may start with ``extends = "other.toml"`` (relative to itself): it is then
-    the other file with this file's tables deep-merged over it, so a what-if states
-    only what it changes.
-
-    Raises:
-        ScenarioError: if the file is missing, is not valid TOML, or fails validation.
-    """
-    path = Path(path)
-    data, raw = _read_toml(path)
-    return parse_scenario(data, str(path), hashlib.sha256(raw).hexdigest())

@@ -1,0 +1,229 @@
+"""The scenario's frozen types: what a validated scenario file becomes.
+
+Every numeric field is a :class:`Param` (a number or a distribution, with its dotted
+path); :class:`Scenario` holds the agenda, both sides, the calendar, events, the
+declared sweep factors and, if the file has one, the negotiation record.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, NamedTuple
+
+import numpy as np
+
+from sim.distributions import Dist
+from sim.negotiation.agenda import Issue
+
+if TYPE_CHECKING:
+    pass
+
+MILESTONES = {
+    "agreement": "agreement in principle",
+    "signed": "signed text",
+    "ratified": "domestic ratification",
+}
+
+
+class ScenarioError(ValueError):
+    """A scenario file is malformed. ``str()`` gives ``file: field: problem``."""
+
+    def __init__(self, file: str, field_path: str, problem: str) -> None:
+        self.file, self.field, self.problem = file, field_path, problem
+        super().__init__(f"{file}: {field_path}: {problem}" if field_path else f"{file}: {problem}")
+
+
+class Param(NamedTuple):
+    """A numeric scenario parameter: its dotted path and a number or a distribution."""
+
+    path: str
+    value: float | Dist
+
+    @property
+    def uncertain(self) -> bool:
+        return isinstance(self.value, Dist)
+
+    @property
+    def nominal(self) -> float:
+        """The fixed value, or the distribution's median."""
+        return self.value.median if isinstance(self.value, Dist) else float(self.value)
+
+    @property
+    def support(self) -> tuple[float, float]:
+        if isinstance(self.value, Dist):
+            return self.value.support
+        return float(self.value), float(self.value)
+
+
+@dataclass(frozen=True)
+class Tactic:
+    """A side's concession tactic (see :mod:`sim.negotiation.tactics`)."""
+
+    kind: str
+    family: str
+    beta: Param
+    kappa: Param
+    reciprocity: Param
+    min_step: Param
+
+
+@dataclass(frozen=True)
+class Acceptance:
+    """A side's acceptance rule (see :mod:`sim.negotiation.acceptance`)."""
+
+    rule: str
+    alpha: Param
+    beta: Param
+    level: Param
+
+
+@dataclass(frozen=True)
+class Ratification:
+    """A side's domestic ratification: the second level of Putnam's game."""
+
+    required: bool
+    win_set: Param
+    delay_days: Param
+    anticipated: bool
+
+
+@dataclass(frozen=True)
+class PartySpec:
+    """One negotiating side. Per-issue tuples follow the agenda's order."""
+
+    key: str
+    label: str
+    weights: tuple[Param, ...]
+    best: tuple[Param, ...]
+    worst: tuple[Param, ...]
+    limit_min: tuple[Param, ...]
+    limit_max: tuple[Param, ...]
+    reservation: Param
+    deadline_day: int
+    deadline_offset: Param
+    walk_away_gap: Param
+    tactic: Tactic
+    acceptance: Acceptance
+    weight_noise: Param
+    knows_opponent_limits: bool
+    opponent_reservation: Param  # belief about the other side's reservation value (Zeuthen's risk)
+    ratification: Ratification
+
+
+@dataclass(frozen=True)
+class Meeting:
+    """A scheduled round of talks."""
+
+    day: int
+    label: str
+    probability: Param
+
+
+@dataclass(frozen=True)
+class EventSpec:
+    """A shock that changes one side's stance for a time.
+
+    It fires on ``day`` (with ``probability``) or, if ``hazard`` is set, on a
+    random day of ``[window_from, window_until]`` with that daily probability.
+    """
+
+    name: str
+    label: str
+    party: int
+    day: int | None
+    hazard: Param | None
+    window_from: int
+    window_until: int
+    probability: Param
+    duration_days: Param
+    reservation: Param
+    beta_factor: Param
+    min_shift: tuple[Param, ...]
+    max_shift: tuple[Param, ...]
+
+
+class Bounds(NamedTuple):
+    """The valid range of a numeric field (``positive``: strictly above ``lo``)."""
+
+    lo: float
+    hi: float
+    positive: bool = False
+
+    def check(self, value: float) -> str | None:
+        """Why ``value`` is not valid for the field, or None if it is."""
+        if not math.isfinite(value):
+            return f"must be finite, got {value!r}"
+        if self.positive and value <= max(self.lo, 0.0):
+            return f"must be > {max(self.lo, 0.0):g}, got {value:g}"
+        if not self.lo <= value <= self.hi:
+            return f"must be in [{self.lo:g}, {self.hi:g}], got {value:g}"
+        return None
+
+
+class FactorSpec(NamedTuple):
+    """A parameter a sweep may vary, declared in the scenario: an exogenous uncertainty or a
+    policy lever (the distinction of exploratory modelling, as in the EMA Workbench)."""
+
+    path: str
+    low: float
+    high: float
+    kind: str  # "uncertainty" or "lever"
+    label: str
+    values: tuple[float, ...] = ()  # grid levels, if declared
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A validated scenario. Build it with :func:`load_scenario` or :func:`parse_scenario`."""
+
+    path: str
+    sha256: str
+    name: str
+    title: str
+    description: str
+    start: dt.date
+    deadline: dt.date
+    horizon: dt.date
+    first_mover: int  # index of the side that opens every meeting; -1: alternate
+    headline: str
+    summit_label: str
+    issues: tuple[Issue, ...]
+    parties: tuple[PartySpec, PartySpec]
+    meetings: tuple[Meeting, ...]
+    contact_rate: Param
+    summit_max_gap: Param
+    signing_delay: Param
+    events: tuple[EventSpec, ...]
+    uncertain: tuple[Param, ...] = field(default=())
+    #: Every numeric field, by dotted path, with its valid range: what a sweep may vary.
+    numbers: dict[str, Bounds] = field(default_factory=dict, compare=False)
+    #: Declared sweep factors (``[[uncertainties]]`` and ``[[levers]]``), in file order.
+    factors: tuple[FactorSpec, ...] = field(default=())
+    #: Days (since the start) on which engines record each side's standing offer, ascending.
+    observation_days: tuple[int, ...] = field(default=())
+
+    @property
+    def observation_days_array(self) -> np.ndarray:
+        """:attr:`observation_days` as an int64 array (what the engines take)."""
+        return np.array(self.observation_days, dtype=np.int64)
+
+    @property
+    def summit_day(self) -> int:
+        return (self.deadline - self.start).days
+
+    @property
+    def horizon_day(self) -> int:
+        return (self.horizon - self.start).days
+
+    def date_of(self, day: int) -> dt.date:
+        return self.start + dt.timedelta(days=int(day))
+
+    @property
+    def issue_keys(self) -> tuple[str, ...]:
+        return tuple(i.key for i in self.issues)
+
+    @property
+    def party_keys(self) -> tuple[str, str]:
+        return (self.parties[0].key, self.parties[1].key)
