@@ -1,6 +1,7 @@
-# make run   — create .venv, install, run the flagship scenario (10,000 replications, 2 workers)
-# make test  — create .venv, install with test extras (and chromium, via apt, if missing), run the test suite
-# make lint  — ruff
+# make run   — create .venv, install the package, print the flagship forecast (as of 2025-10-25) and its prior
+# make test  — create .venv, install with every extra the tests need (and chromium, via apt, if missing), run the tests
+# make lint  — ruff and mypy
+# make bench — the speed benchmarks (benchmarks/)
 
 # Find a Python >= 3.12 (Mesa 3.5 needs it). pyenv users: .python-version selects 3.12.
 PYTHON ?= $(shell for p in python3.12 python3 python3.13 python; do \
@@ -8,6 +9,7 @@ PYTHON ?= $(shell for p in python3.12 python3 python3.13 python; do \
 	  && { echo $$p; break; }; done)
 VENV := .venv
 PY := $(VENV)/bin/python
+PIP := $(PY) -m pip install --disable-pip-version-check --progress-bar on
 
 .PHONY: run test lint bench clean check-python browser
 
@@ -16,13 +18,23 @@ check-python:
 	  echo "error: no Python >= 3.12 found (tried python3.12, python3, python3.13, python). Install Python 3.12+ or set PYTHON=/path/to/python3.12" >&2; \
 	  exit 1; fi
 
-$(VENV)/.installed: pyproject.toml | check-python
+$(VENV)/bin/python: | check-python
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PIP) --upgrade pip
+
+# what running needs (no test tools, no page, no Dask)
+$(VENV)/.installed-run: pyproject.toml | $(VENV)/bin/python
+	@echo "installing the package and its dependencies into $(VENV) (a few minutes the first time)"
+	$(PIP) -e .
 	touch $@
 
-run: $(VENV)/.installed
+# everything the tests exercise: the page, Dask, EMA Workbench, the test tools
+$(VENV)/.installed-test: pyproject.toml | $(VENV)/bin/python
+	@echo "installing the package with its app, dask, ema and test extras into $(VENV) (a few minutes the first time)"
+	$(PIP) -e '.[app,dask,ema,test]'
+	touch $@ $(VENV)/.installed-run
+
+run: $(VENV)/.installed-run
 	$(PY) -m sim run scenarios/us_korea_2025.toml --runs 10000 --seed 7 --workers 2
 
 # The page's browser test drives Debian's chromium (headless); install it if it is missing.
@@ -33,14 +45,16 @@ browser:
 	  $$S apt-get update -qq && $$S env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null \
 	  || { echo "error: could not install chromium with apt-get; install it (Debian: apt-get install chromium)" >&2; exit 1; }; }
 
-test: $(VENV)/.installed browser
+test: $(VENV)/.installed-test browser
 	$(PY) -m pytest -q
 
-lint: $(VENV)/.installed
+lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check sim tests benchmarks
+	$(VENV)/bin/mypy
 
-bench: $(VENV)/.installed
+bench: $(VENV)/.installed-test
 	$(PY) benchmarks/bench_run.py
 
+
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

@@ -49,7 +49,8 @@ def main() -> None:
                                   parse_vary("korea.issues.annual_cash.max=16:25:10", sc)))
     runner.run_replication(sc, 0, 0, "batch")  # compile or load the engine first
     total = len(design.values) * args.runs
-    print(f"{len(design.values)} points × {args.runs:,} replications of {sc.name} ({total:,}), median of {args.repeat}:")
+    print(f"{len(design.values)} points × {args.runs:,} replications of {sc.name} ({total:,}), "
+          f"median of {args.repeat}:")
     rows = [("local, 1 worker", timed(sc, design, args.runs, args.repeat, workers=1)),
             ("local, 2 workers", timed(sc, design, args.runs, args.repeat, workers=2)),
             ("dask LocalCluster, 2 workers (start-up included)",

@@ -55,14 +55,14 @@ def proportion(hit: np.ndarray, weights: np.ndarray | None = None) -> dict[str, 
     ``k`` and size ``n``; weighted, ``p`` is the weighted share and the interval uses the
     effective sample size (``ess``)."""
     if weights is None:
-        k, n = int(hit.sum()), int(len(hit))
+        k, n = int(hit.sum()), len(hit)
         p, lo, hi = wilson(k, n)
         return {"p": p, "low": lo, "high": hi, "k": k, "n": n}
     total = float(weights.sum())
     n_eff = ess(weights)
     p = float(weights[hit].sum() / total) if total > 0 else math.nan
     _, lo, hi = wilson(p * n_eff, n_eff)
-    return {"p": p, "low": lo, "high": hi, "k": int(hit.sum()), "n": int(len(hit)), "ess": n_eff}
+    return {"p": p, "low": lo, "high": hi, "k": int(hit.sum()), "n": len(hit), "ess": n_eff}
 
 
 def quantiles(values: np.ndarray, weights: np.ndarray | None = None) -> dict[str, float] | None:
@@ -134,8 +134,8 @@ def reference(scenario: Scenario) -> dict[str, Any]:
     where uncertain), reservation values, the Pareto frontier and the Nash point."""
     w = sample_worlds(scenario, 0, 0, 1, nominal=True).row(0)
     a, b = w.parties
-    frontier = solutions.pareto_frontier(Preferences(a.weights, a.best, a.worst), Preferences(b.weights, b.best, b.worst),
-                                         np.maximum(a.lo, b.lo), np.minimum(a.hi, b.hi))
+    pa, pb = Preferences(a.weights, a.best, a.worst), Preferences(b.weights, b.best, b.worst)
+    frontier = solutions.pareto_frontier(pa, pb, np.maximum(a.lo, b.lo), np.minimum(a.hi, b.hi))
     reservations = (float(a.reservation), float(b.reservation))
     sides = {}
     for spec, side in zip(scenario.parties, w.parties, strict=True):
@@ -158,18 +158,18 @@ def summarize(path: Path, scenario: Scenario) -> dict[str, Any]:
     """
     ok = records.completed(path)
     weighted = WEIGHT in records.dataset(path).schema.names
-    weights = records.column(path, WEIGHT) if weighted else None
+    weights: np.ndarray | None = records.column(path, WEIGHT) if weighted else None
     agreed = records.column(path, "agreement") & ok
     n = int(ok.sum())
     out: dict[str, Any] = {
         "scenario": scenario.name, "title": scenario.title,
         "start": scenario.start.isoformat(), "summit": scenario.deadline.isoformat(),
         "horizon": scenario.horizon.isoformat(), "headline_milestone": scenario.headline,
-        "replications": int(len(ok)), "failures": int(len(ok) - n), "weighted": weighted, "milestones": {},
+        "replications": len(ok), "failures": int(len(ok) - n), "weighted": weighted, "milestones": {},
     }
-    if weighted:
+    if weights is not None:
         out["ess"] = ess(weights[ok])
-    headline_set = None
+    headline_set = np.zeros(len(ok), dtype=bool)
     for m, label in MILESTONES.items():
         day = records.days(path, f"{m}_day")
         stats = milestone_stats(day, ok, scenario.summit_day, weights)
@@ -178,7 +178,7 @@ def summarize(path: Path, scenario: Scenario) -> dict[str, Any]:
         del day
         q = stats["closing_day"]
         out["milestones"][m] = {"label": label, **stats, "closing_date": None if q is None else {
-            k: scenario.date_of(int(round(v))).isoformat() for k, v in q.items() if k != "mean"}}
+            k: scenario.date_of(round(v)).isoformat() for k, v in q.items() if k != "mean"}}
     head = MILESTONES[scenario.headline]
     out["agreements"] = {
         "headline": _agreements(path, scenario, headline_set, weights, f"{head} by {scenario.deadline} (the headline)"),
@@ -196,7 +196,7 @@ def summarize(path: Path, scenario: Scenario) -> dict[str, Any]:
     out["outcomes"] = records.value_counts(path, "status", ok)
     out["closed_by"] = records.value_counts(path, "closed_by", agreed)
     w_ok = None if weights is None else weights[ok]
-    out["events"] = {e.name: (float(np.average(records.column(path, f"event.{e.name}", ok), weights=w_ok)) if n else None)
+    out["events"] = {e.name: float(np.average(records.column(path, f"event.{e.name}", ok), weights=w_ok)) if n else None
                      for e in scenario.events}
     out["rounds"] = quantiles(records.column(path, "rounds", ok), w_ok)
     out["reference"] = reference(scenario)
@@ -284,6 +284,8 @@ def prim_box(x: np.ndarray, hit: np.ndarray, *, alpha: float = 0.05, min_mass: f
     Args:
         x: Design points, ``[points, factors]``.
         hit: Boolean per point.
+        alpha: Share of the points inside the box peeled off at each step.
+        min_mass: Stop when fewer than this share of the points remain inside.
 
     Returns:
         ``low``/``high`` bounds per factor, ``density`` (share of hits inside), ``coverage``

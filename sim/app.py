@@ -44,6 +44,7 @@ DEFAULT_SCENARIO = "us_korea_2025.toml"
 
 
 def scenario_files() -> list[str]:
+    """The page's scenario picker: the shipped scenarios' file names."""
     return sorted(p.name for p in SCENARIO_DIR.glob("*.toml"))
 
 
@@ -99,9 +100,10 @@ class LiveNegotiation(NegotiationModel):
                  reservation_b: float = DEFAULTS["reservation_b"], limit: float = DEFAULTS["limit"],
                  contact_rate: float = DEFAULTS["contact_rate"], summit_day: int = DEFAULTS["summit_day"],
                  shocks: bool = DEFAULTS["shocks"]) -> None:
-        self.settings = {"scenario_file": scenario_file, "beta_a": beta_a, "beta_b": beta_b,
-                         "reservation_a": reservation_a, "reservation_b": reservation_b, "limit": limit,
-                         "contact_rate": contact_rate, "summit_day": summit_day, "shocks": shocks}
+        self.settings: dict[str, Any] = {
+            "scenario_file": scenario_file, "beta_a": beta_a, "beta_b": beta_b, "reservation_a": reservation_a,
+            "reservation_b": reservation_b, "limit": limit, "contact_rate": contact_rate, "summit_day": summit_day,
+            "shocks": shocks}
         self.error: str | None = None
         self.seed, self.replication = int(seed), int(replication)
         try:
@@ -116,7 +118,8 @@ class LiveNegotiation(NegotiationModel):
 
 
 MODEL_PARAMS: dict[str, Any] = {
-    "scenario_file": {"type": "Select", "value": DEFAULTS["scenario_file"], "values": scenario_files(), "label": "Scenario"},
+    "scenario_file": {"type": "Select", "value": DEFAULTS["scenario_file"], "values": scenario_files(),
+                      "label": "Scenario"},
     "seed": {"type": "InputText", "value": DEFAULTS["seed"], "label": "Seed"},
     "replication": {"type": "InputText", "value": DEFAULTS["replication"], "label": "Replication (world)"},
     "beta_a": {"type": "SliderFloat", "value": DEFAULTS["beta_a"], "min": 0.1, "max": 3.0, "step": 0.05,
@@ -194,7 +197,10 @@ def UtilityPlane(model: LiveNegotiation) -> None:
         return
     a, b = model.teams
     p, q = a.params, b.params
-    own = (p.lo, p.hi, q.lo, q.hi) if a.effective is None else (a.effective.lo, a.effective.hi, b.effective.lo, b.effective.hi)
+    if a.effective is None:
+        own = (p.lo, p.hi, q.lo, q.hi)
+    else:
+        own = (a.effective.lo, a.effective.hi, b.effective.lo, b.effective.hi)
     frontier = solutions.pareto_frontier(a.prefs, b.prefs,
                                          np.maximum(own[0], own[2]), np.minimum(own[1], own[3]))
     d = (float(p.reservation), float(q.reservation))
@@ -207,7 +213,8 @@ def UtilityPlane(model: LiveNegotiation) -> None:
                     label=f"{model.teams[side].label}'s offers")
     if model.agreement is not None:
         ax.plot(a.value(model.agreement), b.value(model.agreement), "D", ms=9, color="black", label="agreement")
-    plots.draw_plane(ax, frontier, solutions.nash_point(frontier, *d), d, (a.label, b.label), "this world", "this world")
+    nash = solutions.nash_point(frontier, *d)
+    plots.draw_plane(ax, frontier, nash, d, (a.label, b.label), "this world", "this world")
     _show(fig)
 
 
@@ -220,8 +227,9 @@ def Calendar(model: LiveNegotiation) -> None:
     sc, w = model.spec, model.world
     fig = plots.new_figure(8, 1.6)
     ax = fig.subplots()
-    for kind, (label, color, size) in {CONTACT: ("contact", "#90a4ae", 8), SCHEDULED: ("scheduled round", "#1f4e9c", 30),
-                                       SUMMIT: ("summit", "black", 60)}.items():
+    styles = {CONTACT: ("contact", "#90a4ae", 8), SCHEDULED: ("scheduled round", "#1f4e9c", 30),
+              SUMMIT: ("summit", "black", 60)}
+    for kind, (label, color, size) in styles.items():
         days = np.flatnonzero(w.meetings == kind)
         ax.scatter(days, np.zeros(len(days)), s=size, color=color, label=label, marker="|" if kind == CONTACT else "o")
     fired = [int(d) for d in np.atleast_1d(w.event_day) if d >= 0]
@@ -241,6 +249,7 @@ def Calendar(model: LiveNegotiation) -> None:
 
 @dataclasses.dataclass
 class MonteCarloResult:
+    """A finished Monte Carlo of the page: its summary, folder and scenario."""
     summary: dict[str, Any]
     folder: Path
     scenario: Scenario
@@ -292,13 +301,15 @@ def MonteCarlo(model: LiveNegotiation) -> None:
 
 @solara.component
 def MonteCarloView(result: MonteCarloResult) -> None:
+    """A finished Monte Carlo: the answer, a table per milestone, figures and downloads."""
     s = result.summary
     lines = [f"**{analysis.headline(s)}**", "", "| milestone | P(before summit) | 95% interval | P(by horizon) |",
              "|---|---:|---|---:|"]
     for m in MILESTONES:
         x = s["milestones"][m]
         b = x["before_summit"]
-        lines.append(f"| {x['label']} | {b['p']:.3f} | [{b['low']:.3f}, {b['high']:.3f}] | {x['by_horizon']['p']:.3f} |")
+        lines.append(f"| {x['label']} | {b['p']:.3f} | [{b['low']:.3f}, {b['high']:.3f}] "
+                     f"| {x['by_horizon']['p']:.3f} |")
     solara.Markdown("\n".join(lines))
     runs = result.folder / records.RUNS
     fig = plots.closing_day_figure(runs, result.scenario)

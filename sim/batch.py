@@ -139,8 +139,8 @@ def _play(r, p, cal, agenda, first_mover, horizon_day, out_terms, out_utils, out
     """Replication ``r``: the Mesa model's step loop, compiled. Writes terms, utilities and
     standing offers into row ``r`` of the output arrays and returns the scalar outcomes."""
     vec, sca = p.vec, p.sca
-    x, n_recv, eff_lo, eff_hi, plan, offer, deal, active = s.side, s.n_recv, s.eff_lo, s.eff_hi, s.plan, s.offer, s.deal, s.active
-    region, planned, integer = s.region, s.planned, agenda.integer
+    x, n_recv, eff_lo, eff_hi, plan, offer, deal = s.side, s.n_recv, s.eff_lo, s.eff_hi, s.plan, s.offer, s.deal
+    active, region, planned, integer = s.active, s.region, s.planned, agenda.integer
     x[:] = 0.0
     x[:, ASP] = np.nan
     n_recv[:] = 0
@@ -226,8 +226,8 @@ def _play(r, p, cal, agenda, first_mover, horizon_day, out_terms, out_utils, out
     if agreed_day == NOT_REACHED:
         return agreed_day, NOT_REACHED, NOT_REACHED, False, closed_by, walked, np.nan, np.nan, rounds, end_day
     u_a, u_b, pareto, nash = agreement_quality(
-        deal, _prefs(vec, 0, r), _prefs(vec, 1, r), eff_lo[0], eff_hi[0], eff_lo[1], eff_hi[1], x[0, EFF_R], x[1, EFF_R],
-        s.work, s.frontier)
+        deal, _prefs(vec, 0, r), _prefs(vec, 1, r), eff_lo[0], eff_hi[0], eff_lo[1], eff_hi[1], x[0, EFF_R],
+        x[1, EFF_R], s.work, s.frontier)
     out_terms[r] = deal
     out_utils[r, 0], out_utils[r, 1] = u_a, u_b
     signed, ratified, failed = milestones(

@@ -52,6 +52,7 @@ def _write_summary(scenario: Scenario, out_dir: Path, make_plots: bool) -> dict:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    """``run``: N replications of a scenario, summarised and plotted."""
     scenario = load_scenario(args.scenario)
     out_dir = _fresh_dir(Path(args.out)) if args.out else records.new_run_dir(RESULTS, scenario)
     runner.warm_up(scenario, args.engine)
@@ -75,6 +76,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_trace(args: argparse.Namespace) -> int:
+    """``trace``: one replication told day by day, with its dance plot."""
     from sim.model import NegotiationModel
     from sim.trace import narrative
     from sim.world import sample_worlds
@@ -94,6 +96,7 @@ def cmd_trace(args: argparse.Namespace) -> int:
 
 
 def cmd_plot(args: argparse.Namespace) -> int:
+    """``plot``: remake a run folder's summary and figures."""
     folder = Path(args.folder)
     runs_path, manifest_path = folder / records.RUNS, folder / "manifest.json"
     for p in (runs_path, manifest_path):
@@ -180,14 +183,17 @@ def _sweep(args: argparse.Namespace, kind: str) -> int:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
+    """``sweep``: run a design of points (see :func:`_sweep`)."""
     return _sweep(args, "sweep")
 
 
 def cmd_sensitivity(args: argparse.Namespace) -> int:
+    """``sensitivity``: a Sobol or Morris design, with its indices."""
     return _sweep(args, "sensitivity")
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
+    """``compare``: two scenarios on the same worlds, with paired intervals."""
     from sim import compare, sweep_report
 
     a, b = load_scenario(args.a), load_scenario(args.b)
@@ -204,6 +210,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def cmd_params(args: argparse.Namespace) -> int:
+    """``params``: every numeric field of a scenario, by dotted path, with its range."""
     sc = load_scenario(args.scenario)
     uncertain = {p.path for p in sc.uncertain}
     print(f"{'parameter (dotted path)':<56} valid range")
@@ -216,6 +223,7 @@ def cmd_params(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    """``validate``: the checks against bargaining theory; rewrites docs/VALIDATION.md."""
     from sim import validation
 
     out = Path(args.out)
@@ -230,16 +238,19 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_app(args: argparse.Namespace) -> int:
+    """``app``: serve the interactive page."""
     import os
 
     app = Path(__file__).with_name("app.py")
-    cmd = [sys.executable, "-m", "solara", "run", str(app), "--host", args.host, "--port", str(args.port), "--production"]
+    cmd = [sys.executable, "-m", "solara", "run", str(app), "--host", args.host, "--port", str(args.port),
+           "--production"]
     print(f"Serving the page on http://{args.host}:{args.port} (Ctrl-C to stop)", flush=True)
     os.execv(sys.executable, cmd)  # solara's server takes over this process
     return 0  # not reached
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    """``check``: validate scenario files."""
     for path in args.scenarios:
         sc = load_scenario(path)
         print(f"{path}: ok — {sc.title}; {len(sc.issues)} issues, sides {', '.join(sc.party_keys)}, "
@@ -249,6 +260,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every command."""
     p = argparse.ArgumentParser(prog="python -m sim", description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="command", required=True)
 
@@ -343,6 +355,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the command line; return the exit code (see the module docstring)."""
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)

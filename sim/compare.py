@@ -53,7 +53,8 @@ def report(result: dict[str, Any]) -> list[str]:
              "  P(before summit)          difference   paired 95%          unpaired 95%"]
     for m, d in result["milestones"].items():
         lines.append(f"  {MILESTONES[m]:<24} {d['diff']:+.4f}     [{d['low']:+.4f}, {d['high']:+.4f}]   "
-                     f"[{d['unpaired_low']:+.4f}, {d['unpaired_high']:+.4f}]   ({d['mean_a']:.3f} vs {d['mean_b']:.3f})")
+                     f"[{d['unpaired_low']:+.4f}, {d['unpaired_high']:+.4f}]   "
+                     f"({d['mean_a']:.3f} vs {d['mean_b']:.3f})")
     if result["terms"]:
         lines.append("  terms (both agreed)       difference   paired 95%          unpaired 95%")
     for key, d in result["terms"].items():

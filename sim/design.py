@@ -55,6 +55,7 @@ class Design:
 
     @property
     def paths(self) -> list[str]:
+        """The factors' dotted paths, in design column order."""
         return [f.path for f in self.factors]
 
     def problem(self) -> dict[str, Any]:

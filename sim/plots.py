@@ -185,9 +185,8 @@ def utility_plane_figure(path: Path, scenario: Scenario, summary: dict[str, Any]
     idx = np.flatnonzero(agreed)
     w = weights_of(path, agreed)
     if w is not None and len(idx):  # draw a weighted sample: systematic resampling, deterministic
-        cum = np.cumsum(w) / w.sum()
-        idx = idx[np.minimum(np.searchsorted(cum, (np.arange(min(max_points, len(idx))) + 0.5) / min(max_points, len(idx))),
-                             len(idx) - 1)]
+        cum, m = np.cumsum(w) / w.sum(), min(max_points, len(idx))
+        idx = idx[np.minimum(np.searchsorted(cum, (np.arange(m) + 0.5) / m), len(idx) - 1)]
     elif len(idx) > max_points:  # an evenly spaced, deterministic subsample keeps the figure light
         idx = idx[np.linspace(0, len(idx) - 1, max_points).astype(int)]
     u_a, u_b = (records.column(path, f"utility.{p.key}") for p in (a, b))
@@ -212,7 +211,8 @@ def draw_plane(ax: Axes, frontier: np.ndarray, nash: tuple[float, float], d: tup
     is the caller's)."""
     ax.plot(frontier[:, 0], frontier[:, 1], color="black", lw=1.5, label=f"Pareto frontier ({frontier_note})")
     ax.plot(*nash, marker="*", ms=14, color="#f39c12", ls="none", label="Nash bargaining solution")
-    for k, (line, span) in enumerate(((ax.axvline, ax.axvspan), (ax.axhline, ax.axhspan))):
+    for k in (0, 1):
+        line, span = (ax.axvline, ax.axvspan) if k == 0 else (ax.axhline, ax.axhspan)
         line(d[k], color=COLORS[k], ls=":", lw=1, label=f"{labels[k]} reservation ({reservation_note})")
         if ranges is not None and ranges[k][1] > ranges[k][0]:
             span(*ranges[k], color=COLORS[k], alpha=0.06, lw=0)
@@ -243,7 +243,8 @@ def dance_figure(model: NegotiationModel) -> Figure:
     for i, issue in enumerate(sc.issues):
         ax = axes[i]
         for side in (0, 1):
-            pts = [(pd.Timestamp(sc.date_of(e.day)), e.offer[i]) for e in offers if e.party == side]
+            pts = [(pd.Timestamp(sc.date_of(e.day)), e.offer[i])
+                   for e in offers if e.party == side and e.offer is not None]
             if pts:
                 xs, ys = zip(*pts, strict=True)
                 ax.plot(xs, ys, marker="o", ms=3, color=COLORS[side], label=sc.parties[side].label)

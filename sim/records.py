@@ -295,7 +295,8 @@ def columns(path: Path, names: list[str]) -> dict[str, np.ndarray]:
 
 def completed(path: Path) -> np.ndarray:
     """Which replications ran without error (compared in Arrow: no Python strings per row)."""
-    return _stream(path, "status", lambda col: pc.not_equal(col, "error").fill_null(True).to_numpy(zero_copy_only=False))
+    return _stream(path, "status",
+                   lambda col: pc.not_equal(col, "error").fill_null(True).to_numpy(zero_copy_only=False))
 
 
 def value_counts(path: Path, name: str, where: np.ndarray) -> dict[str, int]:

@@ -74,7 +74,7 @@ def play_chunk(scenario: Scenario, seed: int, first: int, n: int, engine: str = 
     if engine == "batch":
         try:
             return Chunk(records.chunk_table(scenario, worlds, batch.run_worlds(scenario, worlds)))
-        except Exception as exc:  # noqa: BLE001 — replayed below, errors recorded per replication
+        except Exception as exc:
             warnings.warn(f"the batch engine failed on replications {first}..{first + n - 1} "
                           f"({type(exc).__name__}: {exc}); replaying them on the Mesa engine (much slower)",
                           EngineFallback, stacklevel=2)
@@ -141,7 +141,8 @@ def process_pool(workers: int) -> Iterator[cf.ProcessPoolExecutor]:
     fork_ok = "fork" in mp.get_all_start_methods() and threading.active_count() == 1
     ctx = mp.get_context("fork" if fork_ok else "spawn")
     with cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool, warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*use of fork\\(\\) may lead to deadlocks", category=DeprecationWarning)
+        warnings.filterwarnings("ignore", message=".*use of fork\\(\\) may lead to deadlocks",
+                                category=DeprecationWarning)
         yield pool
 
 

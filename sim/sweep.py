@@ -81,7 +81,7 @@ def run_task(task: Task) -> list[PointResult]:
         try:
             stats, table = run_point(task, values)
             out.append((index, stats, table if task.keep_runs else None, None))
-        except Exception as exc:  # noqa: BLE001 — retried, then recorded by the caller
+        except Exception as exc:
             out.append((index, None, None, "".join(traceback.format_exception_only(exc)).strip()))
     return out
 
@@ -252,8 +252,8 @@ def run_sweep(
             outcomes = _dask(tasks, workers, scheduler) if executor == "dask" else _local(tasks, workers)
             for task, results, exc in outcomes:
                 if results is None:
-                    error = "".join(traceback.format_exception_only(exc)).strip()
-                    results = [(index, None, None, error) for index, _ in task.points]
+                    lost = "".join(traceback.format_exception_only(exc)).strip() if exc else "lost"
+                    results = [(index, None, None, lost) for index, _ in task.points]
                 for (index, stats, table, error), (_, values) in zip(results, task.points, strict=True):
                     attempts[index] += 1
                     if error is not None and attempts[index] <= RETRIES:

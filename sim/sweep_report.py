@@ -50,7 +50,7 @@ def finish(folder: Path, *, milestone: str = "agreement", threshold: float = 0.5
         made["figures"].append(plot_sensitivity(indices, folder / "sensitivity.png"))
     hit = ok[f"p.{milestone}"].to_numpy() >= threshold
     made["hits"] = int(hit.sum())
-    if len(ok) >= 10 and 0 < hit.sum():
+    if len(ok) >= 10 and hit.sum() > 0:
         box = analysis.prim_box(ok[[f"param.{p}" for p in paths]].to_numpy(), hit)
         box |= {"factors": paths, "threshold": threshold, "output": f"p.{milestone}"}
         records.write_json(folder / "discovery.json", box)
@@ -119,6 +119,7 @@ def plot_sensitivity(indices: dict[str, Any], out: Path) -> Path:
     x = np.arange(len(names))
     fig = new_figure(max(5, 1.1 * len(names) + 2), 4)
     ax = fig.subplots()
+    bars: tuple[tuple[str, str | None, str], ...]
     if indices["method"] == "sobol":
         bars = (("S1", "S1_conf", "first order"), ("ST", "ST_conf", "total"))
         ax.set_ylabel("Sobol index")

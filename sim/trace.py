@@ -18,14 +18,14 @@ def narrative(model: NegotiationModel) -> list[str]:
     for p, team in zip(sc.parties, model.teams, strict=False):
         pr = team.params
         lines.append(f"  {p.label}: reservation {pr.reservation:.2f}, tactic {p.tactic.kind} "
-                     f"(beta {pr.beta:.2f}), own deadline {sc.date_of(int(round(pr.deadline)))}")
+                     f"(beta {pr.beta:.2f}), own deadline {sc.date_of(round(pr.deadline))}")
     for e in model.history:
         date = sc.date_of(e.day)
         if e.kind == "meeting":
             lines.append(f"{date:%a %Y-%m-%d}  {e.text}")
-        elif e.kind == "event":
+        elif e.kind == "event" and e.party is not None:
             lines.append(f"{date:%a %Y-%m-%d}  EVENT ({sc.parties[e.party].label}): {e.text}")
-        elif e.kind == "offer":
+        elif e.kind == "offer" and e.party is not None and e.utilities is not None:
             u = e.utilities
             lines.append(f"    {sc.parties[e.party].label} offers {_terms(model, e.offer)}  "
                          f"[U_{short[0]} {u[0]:.2f}, U_{short[1]} {u[1]:.2f}; aspiration {e.extra['aspiration']:.2f}]")

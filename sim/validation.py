@@ -23,6 +23,7 @@ import datetime as dt
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -98,7 +99,7 @@ def check_solutions(fig_dir: Path | None) -> list[Check]:
     g = "1. Bargaining solutions"
     out = []
     for solver, label in ((nash_solution, "Nash"), (kalai_smorodinsky, "Kalai–Smorodinsky")):
-        x, a, b = solver(*LINEAR)
+        _, a, b = solver(*LINEAR)
         out.append(Check(g, f"{label}, u2 = 1 − x, d = (0, 0.2)", "(0.4, 0.6)", f"({a:.7f}, {b:.7f})", "±1e-6",
                          abs(a - 0.4) <= 1e-6 and abs(b - 0.6) <= 1e-6))
     out.append(_close(g, "Nash, u2 = √(1 − x), d = 0: x", 2 / 3, nash_solution(*ROOT_CASE)[0], 1e-6))
@@ -120,7 +121,8 @@ def check_zeuthen(fig_dir: Path | None) -> list[Check]:
         out.append(_close(g, f"agreement vs Nash solution, {label}", target, x if x is not None else math.nan, 0.01,
                           ".4f"))
         wrong = sum(1 for s in model.history
-                    if (s.conceder == 0 and s.nash1 > s.nash2 + 1e-12) or (s.conceder == 1 and s.nash2 > s.nash1 + 1e-12))
+                    if (s.conceder == 0 and s.nash1 > s.nash2 + 1e-12)
+                    or (s.conceder == 1 and s.nash2 > s.nash1 + 1e-12))
         out.append(Check(g, f"conceder has the lower Nash product, {label}", "every step",
                          f"{len(model.history) - wrong:,} of {len(model.history):,} steps", "exact", wrong == 0))
         if fig_dir is not None and d == (0.0, 0.0):
@@ -143,13 +145,14 @@ def check_alternating_offers(fig_dir: Path | None) -> list[Check]:
     δ=0.9 and T rounds: (1 − (−δ)^T)/(1 + δ)."""
     g = "3. Alternating offers"
     model = AlternatingOffersModel(0.9, 0.8)
-    shares = model.run()
+    shares = model.run() or (math.nan, math.nan)
     out = [_close(g, "Rubinstein δ = (0.9, 0.8): first proposer's share", rubinstein_share(0.9, 0.8),
                   shares[0], 1e-6),
-           Check(g, "Rubinstein: agreement round", "1", str(model.agreement_round), "exact", model.agreement_round == 1)]
+           Check(g, "Rubinstein: agreement round", "1", str(model.agreement_round), "exact",
+                 model.agreement_round == 1)]
     for T in (1, 2, 3, 10, 11, 50):
         m = AlternatingOffersModel(0.9, 0.9, T)
-        s = m.run()
+        s = m.run() or (math.nan, math.nan)
         out.append(_close(g, f"Ståhl T = {T}, δ = 0.9: first proposer's share (round {m.agreement_round})",
                           (1 - (-0.9) ** T) / 1.9, s[0] if m.agreement_round == 1 else math.nan, 1e-6))
     return out
@@ -229,7 +232,8 @@ def check_deadline_effect(fig_dir: Path | None) -> list[Check]:
     out = [Check(g, "closing-time histogram: last tenth is the mode", "mode = last bin",
                  f"last bin {hist[-1] / len(t):.3f} of agreements, next largest {np.sort(hist)[-2] / len(t):.3f}",
                  "exact", int(np.argmax(hist)) == 9),
-           Check(g, "some negotiations fail", "> 0", f"{fail:.3f}", "> 2 s.e.", fail > 2 * math.sqrt(fail * (1 - fail) / reps))]
+           Check(g, "some negotiations fail", "> 0", f"{fail:.3f}", "> 2 s.e.",
+                 fail > 2 * math.sqrt(fail * (1 - fail) / reps))]
     late = {"dist": "uniform", "low": 0, "high": 10}
     f_long, f_short = (1 - len(play(days, late)) / reps for days in (100, 20))
     se = _se_diff(f_long, f_short, reps, reps)
@@ -300,11 +304,11 @@ def check_comparison_cases(fig_dir: Path | None) -> list[Check]:
     p, mean = [r[0] for r in rows], [r[1] for r in rows]
     label = ", ".join(f"{c:g}" for c in ceilings)
     out.append(Check(g, f"Korea's ceiling {label} $B/yr: mean days to agreement", "non-increasing (±1 day)",
-                     ", ".join(f"{m:.1f}" for m in mean), "±1 day", all(b <= a + 1 for a, b in zip(mean, mean[1:], strict=False))))
+                     ", ".join(f"{m:.1f}" for m in mean), "±1 day", all(b <= a + 1 for a, b in pairwise(mean))))
     se = _se_diff(p[0], p[-1], reps, reps)
     out.append(Check(g, f"Korea's ceiling {label} $B/yr: P(agreement by the summit)", "non-decreasing",
                      ", ".join(f"{x:.3f}" for x in p), "2 s.e.",
-                     all(b >= a - 2 * se for a, b in zip(p, p[1:], strict=False))))
+                     all(b >= a - 2 * se for a, b in pairwise(p))))
     return out
 
 
@@ -341,7 +345,7 @@ def _plot_deadline(t: np.ndarray, tu: np.ndarray, path: Path) -> str:
 
     fig = new_figure(7, 3.8)
     ax = fig.subplots()
-    bins = np.linspace(0.0, 1.0, 21)
+    bins = np.linspace(0.0, 1.0, 21).tolist()
     ax.hist(t, bins=bins, color=COLORS[0], alpha=0.75, label="common deadline", density=True)
     ax.hist(tu, bins=bins, color=COLORS[1], alpha=0.5, label="each side's deadline uncertain", density=True)
     ax.axvline(1.0, color="black", ls="--", lw=1)

@@ -22,9 +22,10 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import ndtri
 
+from sim.distributions import Dist
 from sim.negotiation.acceptance import RULES
 from sim.negotiation.tactics import FAMILIES, TACTICS
-from sim.scenario import Param, Scenario
+from sim.scenario import EventSpec, Param, Scenario
 
 #: Meeting kinds in :attr:`Worlds.meetings`.
 NO_MEETING, CONTACT, SCHEDULED, SUMMIT = 0, 1, 2, 3
@@ -64,11 +65,13 @@ def bernoulli(seed: int, stream: str, first: int, n: int, k: int, p: np.ndarray)
 
 
 @dataclass(frozen=True)
-class PartyWorld:
-    """One side's parameters in each replication (leading axis: replications).
+class PartyWorld[S]:
+    """One side's parameters: for a chunk of replications (``S`` = ``np.ndarray``, leading
+    axis: replications) or for one replication (``S`` = ``float``, see :meth:`Worlds.rows`).
 
     Issue-indexed fields have issues on the last axis; event-indexed fields have
-    events there (``[..., E]``, or ``[..., E, I]`` for limit shifts).
+    events there (``[..., E]``, or ``[..., E, I]`` for limit shifts). Codes and flags
+    (``tactic``, ``family``, ``rule``, ``knows_opponent_limits``, ...) are scalars too.
     """
 
     weights: np.ndarray
@@ -76,94 +79,105 @@ class PartyWorld:
     worst: np.ndarray
     lo: np.ndarray
     hi: np.ndarray
-    reservation: np.ndarray
-    deadline: np.ndarray
-    walk_away_gap: np.ndarray
-    tactic: np.ndarray
-    family: np.ndarray
-    beta: np.ndarray
-    kappa: np.ndarray
-    reciprocity: np.ndarray
-    min_step: np.ndarray
-    rule: np.ndarray
-    accept_alpha: np.ndarray
-    accept_beta: np.ndarray
-    accept_level: np.ndarray
+    reservation: S
+    deadline: S
+    walk_away_gap: S
+    tactic: S
+    family: S
+    beta: S
+    kappa: S
+    reciprocity: S
+    min_step: S
+    rule: S
+    accept_alpha: S
+    accept_beta: S
+    accept_level: S
     believed_weights: np.ndarray
-    knows_opponent_limits: np.ndarray
-    believed_opponent_reservation: np.ndarray
-    ratification_required: np.ndarray
-    win_set: np.ndarray
-    ratification_delay: np.ndarray
-    anticipates_ratification: np.ndarray
+    knows_opponent_limits: S
+    believed_opponent_reservation: S
+    ratification_required: S
+    win_set: S
+    ratification_delay: S
+    anticipates_ratification: S
     event_reservation: np.ndarray
     event_beta_factor: np.ndarray
     event_lo_shift: np.ndarray
     event_hi_shift: np.ndarray
 
+    def rows(self) -> list[PartyWorld[float]]:
+        """Each replication's parameters (scalars as plain Python numbers: compiled functions
+        dispatch fastest on them)."""
+        columns = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        lists = {k: v.tolist() for k, v in columns.items() if v.ndim == 1}
+        return [PartyWorld(**{k: lists[k][j] if k in lists else v[j] for k, v in columns.items()})
+                for j in range(len(self.weights))]
+
 
 @dataclass(frozen=True)
-class Worlds:
-    """The worlds of replications ``index`` (one row each) of a run with ``seed``."""
+class Worlds[S]:
+    """The worlds of replications ``index`` (one row each) of a run with ``seed``
+    (``S`` = ``np.ndarray``), or one of them (``S`` = ``float``, see :meth:`rows`)."""
 
     seed: int
-    index: np.ndarray
-    sampled: dict[str, np.ndarray]
-    parties: tuple[PartyWorld, PartyWorld]
+    index: S
+    sampled: dict[str, S]
+    parties: tuple[PartyWorld[S], PartyWorld[S]]
     meetings: np.ndarray  # [n, days]: NO_MEETING / CONTACT / SCHEDULED / SUMMIT
     event_day: np.ndarray  # [n, E], -1 where the event does not fire
     event_duration: np.ndarray  # [n, E]
-    summit_max_gap: np.ndarray
-    signing_delay: np.ndarray
+    summit_max_gap: S
+    signing_delay: S
 
     def __len__(self) -> int:
-        return len(self.index)
+        return len(self.meetings)
 
-    def row(self, j: int) -> Worlds:
-        """Replication ``j`` of this chunk as a world without the leading axis."""
-        return _take(_as_lists(self), j)
+    def rows(self: Worlds[np.ndarray]) -> list[World]:
+        """Every replication of this chunk as a world of its own (no leading axis)."""
+        a, b = (p.rows() for p in self.parties)
+        index, gap, delay = self.index.tolist(), self.summit_max_gap.tolist(), self.signing_delay.tolist()
+        sampled = {k: v.tolist() for k, v in self.sampled.items()}
+        return [Worlds(self.seed, index[j], {k: v[j] for k, v in sampled.items()}, (a[j], b[j]), self.meetings[j],
+                       self.event_day[j], self.event_duration[j], gap[j], delay[j]) for j in range(len(self))]
 
-    def rows(self) -> list[Worlds]:
-        """Every replication of this chunk as a world without the leading axis."""
-        lists = _as_lists(self)
-        return [_take(lists, j) for j in range(len(self))]
+    def row(self: Worlds[np.ndarray], j: int) -> World:
+        """Replication ``j`` of this chunk as a world of its own."""
+        return self.take(np.array([j])).rows()[0]
 
+    def take(self: Worlds[np.ndarray], rows: np.ndarray) -> Worlds[np.ndarray]:
+        """The worlds of some replications of this chunk (``rows``: positions or a mask)."""
+        def cut(party: PartyWorld[np.ndarray]) -> PartyWorld[np.ndarray]:
+            return PartyWorld(**{f.name: getattr(party, f.name)[rows] for f in dataclasses.fields(party)})
 
-def _as_lists(obj):
-    # per-replication scalars become lists of plain Python numbers, once per chunk:
-    # compiled functions dispatch fastest on them
-    if isinstance(obj, np.ndarray):
-        return obj.tolist() if obj.ndim == 1 else obj
-    if isinstance(obj, dict):
-        return {k: _as_lists(v) for k, v in obj.items()}
-    if isinstance(obj, tuple):
-        return tuple(_as_lists(o) for o in obj)
-    if dataclasses.is_dataclass(obj):
-        return {"__class__": type(obj), **{f.name: _as_lists(getattr(obj, f.name)) for f in _FIELDS[type(obj)]}}
-    return obj
+        return Worlds(self.seed, self.index[rows], {k: v[rows] for k, v in self.sampled.items()},
+                      (cut(self.parties[0]), cut(self.parties[1])), self.meetings[rows], self.event_day[rows],
+                      self.event_duration[rows], self.summit_max_gap[rows], self.signing_delay[rows])
 
 
-def _take(obj, j):
-    if isinstance(obj, list | np.ndarray):
-        return obj[j]
-    if isinstance(obj, tuple):
-        return tuple(_take(o, j) for o in obj)
-    if isinstance(obj, dict):
-        if "__class__" in obj:
-            cls = obj["__class__"]
-            return cls(**{k: (v if k == "seed" else _take(v, j)) for k, v in obj.items() if k != "__class__"})
-        return {k: _take(v, j) for k, v in obj.items()}
-    return obj
+#: One replication's world.
+type World = Worlds[float]
 
 
-_FIELDS = {cls: dataclasses.fields(cls) for cls in (PartyWorld, Worlds)}
+@dataclass(frozen=True)
+class Known:
+    """What is known for certain on a forecast date (day ``as_of``), to condition worlds on
+    exactly: when each listed event fired (``events[name]``: its day, or None if it had not
+    fired by ``as_of``), and whether each listed scheduled round was held (``rounds[day]``)."""
+
+    as_of: int
+    events: dict[str, int | None] = dataclasses.field(default_factory=dict)
+    rounds: dict[int, bool] = dataclasses.field(default_factory=dict)
 
 
 class _Sampler:
-    """Turns a scenario's parameters into arrays for one chunk of replications."""
+    """Turns a scenario's parameters into arrays for one chunk of replications.
 
-    def __init__(self, seed: int, first: int, n: int, fixed_u: float | None = None) -> None:
-        self.seed, self.first, self.n, self.fixed_u = seed, first, n, fixed_u
+    Uncertain parameters are drawn by inverse CDF from their ``param.<path>`` streams, or
+    from ``given`` uniforms (``path -> [n]``: a forecast's particles, :mod:`sim.inference`).
+    """
+
+    def __init__(self, seed: int, first: int, n: int, fixed_u: float | None = None,
+                 given: dict[str, np.ndarray] | None = None) -> None:
+        self.seed, self.first, self.n, self.fixed_u, self.given = seed, first, n, fixed_u, given or {}
         self.sampled: dict[str, np.ndarray] = {}
 
     def u(self, stream: str, k: int = 1) -> np.ndarray:
@@ -178,13 +192,14 @@ class _Sampler:
 
     def value(self, p: Param) -> float | np.ndarray:
         """The parameter as a number if it is fixed, else its draws (both broadcast into arrays)."""
-        return self(p) if p.uncertain else float(p.value)
+        return self(p) if isinstance(p.value, Dist) else float(p.value)
 
     def __call__(self, p: Param) -> np.ndarray:
-        if not p.uncertain:
+        if not isinstance(p.value, Dist):
             return np.full(self.n, float(p.value))
         if p.path not in self.sampled:
-            self.sampled[p.path] = p.value.ppf(self.u(f"param.{p.path}")[:, 0])
+            u = self.given[p.path] if p.path in self.given else self.u(f"param.{p.path}")[:, 0]
+            self.sampled[p.path] = p.value.ppf(u)
         return self.sampled[p.path]
 
     def each(self, params: tuple[Param, ...]) -> np.ndarray:
@@ -195,7 +210,25 @@ def _normalise(w: np.ndarray) -> np.ndarray:
     return w / np.sum(w, axis=-1, keepdims=True)
 
 
-def sample_worlds(scenario: Scenario, seed: int, first: int, n: int, *, nominal: bool = False) -> Worlds:
+def _geometric_wait(u: np.ndarray, hazard: np.ndarray) -> np.ndarray:
+    """Days until an event with a daily ``hazard`` fires (0: the first day), by inverse CDF."""
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # h -> 0 or 1: handled below
+        wait = np.floor(np.log(u) / np.log1p(-hazard))
+    return np.where(hazard >= 1, 0, np.where(hazard <= 0, np.inf, wait))
+
+
+def _fire_probability(e: EventSpec, s: _Sampler, day: int) -> np.ndarray:
+    """P(the event's day falls on or before ``day``), per replication, given that it occurs."""
+    if e.hazard is None:
+        return np.full(s.n, 1.0 if e.day is not None and e.day <= day else 0.0)
+    h = s(e.hazard)
+    last = min(day, e.window_until)
+    span = last - e.window_from + 1
+    return np.where(span > 0, 1 - np.power(1 - np.clip(h, 0, 1), max(span, 0)), 0.0)
+
+
+def sample_worlds(scenario: Scenario, seed: int, first: int, n: int, *, nominal: bool = False,
+                  given: dict[str, np.ndarray] | None = None, known: Known | None = None) -> Worlds[np.ndarray]:
     """Draw the worlds of replications ``first .. first+n-1``.
 
     Args:
@@ -205,10 +238,14 @@ def sample_worlds(scenario: Scenario, seed: int, first: int, n: int, *, nominal:
         n: Number of replications.
         nominal: If true, every uniform is 0.5: each distribution sits at its
             median (a single "typical" world, used for reference plots).
+        given: Uniforms in (0, 1) to draw some uncertain parameters from, by path
+            (``[n]`` each), instead of their streams.
+        known: Facts to condition on exactly (:class:`Known`): events and rounds are then
+            drawn from their distribution given those facts, with the same uniforms.
     """
     if seed < 0 or first < 0 or n < 0:
         raise ValueError("seed, first and n must be non-negative")
-    s = _Sampler(seed, first, n, 0.5 if nominal else None)
+    s = _Sampler(seed, first, n, 0.5 if nominal else None, given)
     n_issues, n_events = len(scenario.issues), len(scenario.events)
     days = scenario.horizon_day + 1
 
@@ -268,23 +305,34 @@ def sample_worlds(scenario: Scenario, seed: int, first: int, n: int, *, nominal:
         held = s.u("calendar.meetings", len(scenario.meetings)) < s.each(
             tuple(m.probability for m in scenario.meetings))
         for k, m in enumerate(scenario.meetings):
+            if known is not None and m.day in known.rounds:
+                held[:, k] = known.rounds[m.day]
             meetings[held[:, k], m.day] = SCHEDULED
     meetings[:, scenario.summit_day] = SUMMIT
 
-    event_day = np.full((n, n_events), -1, dtype=int)
+    event_day = np.full((n, n_events), -1, dtype=np.int64)
     for k, e in enumerate(scenario.events):
         u = s.u(f"event.{e.name}", 2)
-        occurs = u[:, 0] < s(e.probability)
+        p = s(e.probability)
+        start = e.window_from
+        if known is not None and e.name in known.events:
+            fired_on = known.events[e.name]
+            if fired_on is not None:  # it fired on that day
+                event_day[:, k] = fired_on
+                continue
+            # it had not fired by the forecast date: the rest of its distribution
+            start = max(start, known.as_of + 1)
+            q = _fire_probability(e, s, known.as_of) * p  # P(fired by then), before the news
+            with np.errstate(divide="ignore", invalid="ignore"):
+                p = np.where(q < 1, p - q, 0.0) / np.where(q < 1, 1 - q, 1.0)  # P(occurs | not fired by then)
+        occurs = u[:, 0] < p
         if e.hazard is None:
             when = np.full(n, e.day)
+            occurs &= start <= (e.day if e.day is not None else -1)
         else:
-            h = s(e.hazard)
-            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # h -> 0 or 1: handled below
-                wait = np.floor(np.log(u[:, 1]) / np.log1p(-h))
-            wait = np.where(h >= 1, 0, np.where(h <= 0, np.inf, wait))
-            when = e.window_from + wait
+            when = start + _geometric_wait(u[:, 1], s(e.hazard))  # memoryless: the same law from any day
             occurs &= when <= e.window_until
-        event_day[:, k] = np.where(occurs, when, -1).astype(int)
+        event_day[:, k] = np.where(occurs, when, -1).astype(np.int64)
     durations = (np.stack([s(e.duration_days) for e in scenario.events], -1)
                  if scenario.events else np.zeros((n, 0)))
 

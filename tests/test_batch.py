@@ -86,7 +86,8 @@ def scenarios(draw):
     compatible = draw(st.booleans()) and n_issues > 1  # one issue both sides want high
     best_b = [0.0 if not (compatible and k == n_issues - 1) else 10.0 for k in range(n_issues)]
     worst_b = [10.0 - b for b in best_b]
-    data["parties"] = {"a": _side(draw, "a", best_a, worst_a, n_issues), "b": _side(draw, "b", best_b, worst_b, n_issues)}
+    data["parties"] = {"a": _side(draw, "a", best_a, worst_a, n_issues),
+                       "b": _side(draw, "b", best_b, worst_b, n_issues)}
     data["events"] = [
         {"name": "dated", "party": "a", "date": start + dt.timedelta(days=3), "probability": 0.5,
          "duration_days": 10, "effects": {"reservation": 0.1, "beta_factor": 0.5}},

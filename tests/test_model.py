@@ -85,7 +85,7 @@ def test_agreements_respect_reservations_and_limits(flagship, index):
 
 
 def test_trace_history_and_offers_in_bounds(july):
-    model, out = run_one(july, seed=7, index=3, trace=True)
+    model, _ = run_one(july, seed=7, index=3, trace=True)
     offers = [e for e in model.history if e.kind == "offer"]
     assert offers and any(e.kind == "meeting" for e in model.history)
     lo = np.array([i.low for i in july.issues])

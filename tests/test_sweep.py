@@ -44,7 +44,8 @@ def test_a_monotone_parameter_gives_a_monotone_curve(flagship, tmp_path):
 
 
 def test_results_do_not_depend_on_workers(flagship, tmp_path):
-    factors = (Factor("parties.us.tactic.beta", 0.3, 1.5, (0.3, 0.9, 1.5)), Factor("summit.max_gap", 0.0, 0.2, (0.0, 0.2)))
+    factors = (Factor("parties.us.tactic.beta", 0.3, 1.5, (0.3, 0.9, 1.5)),
+               Factor("summit.max_gap", 0.0, 0.2, (0.0, 0.2)))
     one, two = new_sweep(tmp_path, "one", flagship, factors), new_sweep(tmp_path, "two", flagship, factors)
     sweep.run_sweep(one, workers=1)
     sweep.run_sweep(two, workers=2)
@@ -54,7 +55,8 @@ def test_results_do_not_depend_on_workers(flagship, tmp_path):
 
 def test_dask_local_cluster_equals_local_processes(flagship, tmp_path):
     pytest.importorskip("distributed")
-    factors = (Factor("parties.korea.tactic.beta", 0.3, 1.5, (0.3, 1.5)), Factor("summit.max_gap", 0.0, 0.2, (0.0, 0.2)))
+    factors = (Factor("parties.korea.tactic.beta", 0.3, 1.5, (0.3, 1.5)),
+               Factor("summit.max_gap", 0.0, 0.2, (0.0, 0.2)))
     local, dask = new_sweep(tmp_path, "local", flagship, factors), new_sweep(tmp_path, "dask", flagship, factors)
     sweep.run_sweep(local, workers=2)
     sweep.run_sweep(dask, workers=2, executor="dask")
@@ -121,7 +123,8 @@ def test_cli_bad_vary_exits_2_and_writes_nothing(tmp_path):
 
 def test_cli_sensitivity_morris(tmp_path):
     out = tmp_path / "morris"
-    r = cli("sensitivity", str(FLAGSHIP), "--method", "morris", "--n", "6", "--runs", "200", "--out", str(out), "--quiet")
+    r = cli("sensitivity", str(FLAGSHIP), "--method", "morris", "--n", "6", "--runs", "200", "--out", str(out),
+            "--quiet")
     assert r.returncode == 0, r.stderr
     si = json.loads((out / "sensitivity.json").read_text())
     assert si["method"] == "morris" and len(si["mu_star"]) == 6 and (out / "sensitivity.png").is_file()

@@ -30,10 +30,12 @@ def test_faratin_exponential():
 
 
 def test_boulware_concedes_less_early_than_conceder():
-    assert tactics.alpha_polynomial(0.5, 0, 0.2) < tactics.alpha_polynomial(0.5, 0, 1) < tactics.alpha_polynomial(0.5, 0, 5)
+    a = tactics.alpha_polynomial
+    assert a(0.5, 0, 0.2) < a(0.5, 0, 1) < a(0.5, 0, 5)
 
 
-@given(st.floats(0.05, 5), st.floats(0, 0.9), st.integers(0, 1), st.floats(0, 1), st.lists(st.floats(0, 1.5), min_size=2, max_size=30))
+@given(st.floats(0.05, 5), st.floats(0, 0.9), st.integers(0, 1), st.floats(0, 1),
+       st.lists(st.floats(0, 1.5), min_size=2, max_size=30))
 def test_time_dependent_aspiration_never_rises(beta, kappa, family, reservation, times):
     if family == tactics.EXPONENTIAL and kappa == 0:
         kappa = 0.01

@@ -47,21 +47,22 @@ class TeamAgent(mesa.Agent):
 
     model: NegotiationModel
 
-    def __init__(self, model: NegotiationModel, index: int, key: str, label: str, params: PartyWorld,
-                 opponent_params: PartyWorld) -> None:
+    def __init__(self, model: NegotiationModel, index: int, key: str, label: str, params: PartyWorld[float],
+                 opponent_params: PartyWorld[float]) -> None:
         super().__init__(model)
         self.index, self.key, self.label, self.params = index, key, label, params
         self.prefs = utility.Preferences(params.weights, params.best, params.worst)
         self.believed = utility.Preferences(params.believed_weights, opponent_params.best, opponent_params.worst)
         self.rule = acceptance.AcceptanceParams(int(params.rule), params.accept_alpha, params.accept_beta,
                                                 params.accept_level)
+        self.tactic = int(params.tactic)
         self.effects = protocol.EventEffects(params.event_reservation, params.event_beta_factor,
                                              params.event_lo_shift, params.event_hi_shift)
         self.aspiration = np.nan
         self.received: list[float] = []
-        self.effective: Effective | None = None
-        self.plan: offers.ConcessionPlan | None = None
         self.planned = np.full((2, len(params.weights)), np.nan)  # the limits the plan was made for
+        self.effective = self._effective(np.zeros(len(params.event_reservation), dtype=bool))
+        self.plan = offers.ConcessionPlan.build(self.prefs, self.believed, params.lo, params.hi)  # remade at meeting 1
         self.offer = np.empty(0)
         self.offer_utility = np.nan
         self.t = 0.0
@@ -75,13 +76,16 @@ class TeamAgent(mesa.Agent):
         p = self.params
         return protocol.opening(p.best, p.lo, p.hi, np.empty(len(p.best)))
 
-    def apply_events(self, active_events: np.ndarray) -> None:
-        """Set the side's stance from the events in force (called when they change)."""
+    def _effective(self, active_events: np.ndarray) -> Effective:
         p, m = self.params, self.model
         lo, hi = np.empty(len(p.lo)), np.empty(len(p.hi))
         r, beta = protocol.apply_events(active_events, p.reservation, p.beta, p.lo, p.hi, self.effects,
                                         m.bound_lo, m.bound_hi, lo, hi)
-        self.effective = Effective(r, beta, lo, hi, utility.acceptance_floor(r, p.win_set, p.anticipates_ratification))
+        return Effective(r, beta, lo, hi, utility.acceptance_floor(r, p.win_set, bool(p.anticipates_ratification)))
+
+    def apply_events(self, active_events: np.ndarray) -> None:
+        """Set the side's stance from the events in force (called when they change)."""
+        self.effective = self._effective(active_events)
 
     def limits_changed(self) -> bool:
         """Whether its limits differ from those its plan was made for (see :func:`protocol.limits_changed`)."""
@@ -91,14 +95,14 @@ class TeamAgent(mesa.Agent):
         """Recompute the concession plan for the current limits of both sides."""
         eff, opp = self.effective, opponent.effective
         lo, hi = np.empty(len(eff.lo)), np.empty(len(eff.hi))
-        offers.offer_region(eff.lo, eff.hi, opp.lo, opp.hi, self.params.knows_opponent_limits, lo, hi)
+        offers.offer_region(eff.lo, eff.hi, opp.lo, opp.hi, bool(self.params.knows_opponent_limits), lo, hi)
         self.plan = offers.ConcessionPlan.build(self.prefs, self.believed, lo, hi)
 
     def zeuthen_risks(self, opponent: TeamAgent) -> tuple[float, float]:
         """Zeuthen's risk limits, own and (as believed) the opponent's, at both sides' last
         offers (NaN unless this side weighs them at this meeting, see :func:`protocol.zeuthen_applies`)."""
         p = self.params
-        if not protocol.zeuthen_applies(int(p.tactic), self.model.rounds):
+        if not protocol.zeuthen_applies(self.tactic, self.model.rounds):
             return np.nan, np.nan
         return tactics.zeuthen_risks(self.offer, opponent.offer, self.prefs, self.believed,
                                      self.effective.reservation, p.believed_opponent_reservation)
@@ -109,7 +113,7 @@ class TeamAgent(mesa.Agent):
         p, eff = self.params, self.effective
         n = len(self.received)
         move = protocol.opponent_move(self.received[-1] if n else np.nan, self.received[-2] if n >= 2 else np.nan, n)
-        tactic = tactics.TacticParams(int(p.tactic), int(p.family), p.kappa, eff.beta, p.reciprocity, p.min_step)
+        tactic = tactics.TacticParams(self.tactic, int(p.family), p.kappa, eff.beta, p.reciprocity, p.min_step)
         self.offer = np.empty(len(p.weights))  # a new array: earlier offers stay in the history
         self.t, self.aspiration, self.offer_utility = offers.make_offer(
             float(day), p.deadline, tactic, eff.floor, self.aspiration, move, self.plan, self.model.integer,

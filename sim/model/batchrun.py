@@ -13,6 +13,7 @@ and reads ``rng`` as the replication index, so replication *i* is the very world
 
 from __future__ import annotations
 
+import functools
 from functools import lru_cache
 
 import mesa
@@ -20,6 +21,10 @@ import mesa
 from sim.model.model import NegotiationModel
 from sim.scenario import Scenario, load_scenario
 from sim.world import sample_worlds
+
+
+def _term(model: NegotiationModel, k: int) -> float | None:
+    return None if model.agreement is None else float(model.agreement[k])
 
 
 @lru_cache(maxsize=8)
@@ -41,13 +46,13 @@ class ReplicationModel(NegotiationModel):
             "closed_by": lambda m: m.closed_by,
             "walked_away": lambda m: m.walked_away,
             "rounds": lambda m: m.rounds,
-            **{f"term.{issue.key}": (lambda m, k=k: None if m.agreement is None else float(m.agreement[k]))
-               for k, issue in enumerate(scenario.issues)},
+            **{f"term.{issue.key}": functools.partial(_term, k=k) for k, issue in enumerate(scenario.issues)},
         })
         if not self.running:  # no meeting at all: the outcome is already final
             self.datacollector.collect(self)
 
     def step(self) -> None:
+        """Hold the next meeting; record the outcome when the talks end."""
         super().step()
         if not self.running:
             self.datacollector.collect(self)

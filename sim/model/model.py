@@ -21,7 +21,7 @@ from sim.model.agents import TeamAgent
 from sim.negotiation import protocol, solutions
 from sim.outcomes import SUMMIT_CLOSE, Outcomes, from_rows
 from sim.scenario import Scenario
-from sim.world import SCHEDULED, SUMMIT, Worlds
+from sim.world import SCHEDULED, SUMMIT, World, Worlds
 
 
 @dataclass
@@ -42,11 +42,11 @@ class NegotiationModel(mesa.Model):
 
     Args:
         scenario: The validated scenario.
-        world: One replication's world (a row of :class:`~sim.world.Worlds`).
+        world: One replication's world (see :meth:`sim.world.Worlds.rows`).
         trace: Keep a full history of offers and events (slower; for ``sim trace``).
     """
 
-    def __init__(self, scenario: Scenario, world: Worlds, *, trace: bool = False) -> None:
+    def __init__(self, scenario: Scenario, world: World, *, trace: bool = False) -> None:
         super().__init__(rng=int(world.index))  # Mesa's own generators are never used
         self.spec, self.world, self.trace = scenario, world, trace
         self.bound_lo = np.array([i.low for i in scenario.issues])
@@ -169,7 +169,7 @@ class NegotiationModel(mesa.Model):
         result: dict[str, Any] = {
             "agreement_day": self.agreement_day, "signed_day": protocol.NOT_REACHED,
             "ratified_day": protocol.NOT_REACHED, "ratification_failed": False,
-            "closed_by": codes.get(self.closed_by, -1), "walked_away": codes.get(self.walked_away, -1),
+            "closed_by": codes.get(self.closed_by or "", -1), "walked_away": codes.get(self.walked_away or "", -1),
             "terms": np.full(n_issues, np.nan), "utilities": np.full(2, np.nan),
             "pareto_distance": np.nan, "nash_distance": np.nan,
             "rounds": self.rounds, "end_day": end_day, "standing": self.standing.copy(), "events": fired,
@@ -221,7 +221,7 @@ class NegotiationModel(mesa.Model):
                   reservations=[t.effective.reservation for t in self.teams])
 
 
-def run_worlds(scenario: Scenario, worlds: Worlds) -> Outcomes:
+def run_worlds(scenario: Scenario, worlds: Worlds[np.ndarray]) -> Outcomes:
     """Play every world of a chunk with the Mesa engine, one :class:`NegotiationModel` each.
 
     A replication that raises is recorded with its error (in :attr:`Outcomes.errors`);
@@ -233,7 +233,7 @@ def run_worlds(scenario: Scenario, worlds: Worlds) -> Outcomes:
         try:
             rows.append(NegotiationModel(scenario, world).run())
             errors.append(None)
-        except Exception as exc:  # noqa: BLE001 — recorded, the run goes on
+        except Exception as exc:
             rows.append(None)
             errors.append("".join(traceback.format_exception_only(exc)).strip())
     return from_rows(rows, len(scenario.issues), len(scenario.observation_days), errors)

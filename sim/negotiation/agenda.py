@@ -38,12 +38,13 @@ class Issue:
     def describe(self, value: float) -> str:
         """Format a value of this issue for people (category name or number with unit)."""
         if self.levels:
-            return self.levels[int(round(value))]
+            return self.levels[round(value)]
         digits = 0 if self.integer else 1
         return f"{value:.{digits}f}{self.unit_suffix}"
 
     @property
     def unit_suffix(self) -> str:
+        """The unit as written after a number ("%" without a space)."""
         return "" if not self.unit else (self.unit if self.unit == "%" else f" {self.unit}")
 
 

@@ -48,9 +48,9 @@ class ConcessionPlan(NamedTuple):
     @classmethod
     def build(cls, own: Preferences, believed: Preferences, lo: np.ndarray, hi: np.ndarray) -> ConcessionPlan:
         """Allocate and fill a plan with :func:`concession_plan` (same arguments)."""
-        arrays = [np.empty(len(own.weights)) for _ in range(5)]
-        u_max = concession_plan(own, believed, lo, hi, *arrays)
-        return cls(*arrays, u_max)
+        start, end, loss, gain, before = (np.empty(len(own.weights)) for _ in range(5))
+        u_max = concession_plan(own, believed, lo, hi, start, end, loss, gain, before)
+        return cls(start, end, loss, gain, before, u_max)
 
 
 @kernel
@@ -87,9 +87,14 @@ def concession_plan(
     Args:
         own: The side's own preferences.
         believed: Its beliefs about the opponent's preferences.
-        lo, hi: The feasible region the side offers within (its own hard
+        lo: Lower corner of the feasible region the side offers within (its own hard
             limits, intersected with the opponent's limits where it knows them).
-        start, end, loss, gain, before: Output arrays, filled in.
+        hi: Upper corner of that region.
+        start: Output: the opening, best values within the region.
+        end: Output: how far the side would ever move on each issue.
+        loss: Output: own utility given up by moving each issue fully.
+        gain: Output: the opponent's believed gain from that move.
+        before: Output: own utility given up on the issues conceded earlier.
 
     Returns:
         ``u_max``, the utility of ``start``.

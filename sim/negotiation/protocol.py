@@ -106,10 +106,15 @@ def apply_events(
 
     Args:
         active: ``[E]`` which events are in force.
-        reservation, beta: Base values.
-        lo, hi: Base hard limits ``[I]``.
+        reservation: Base reservation value.
+        beta: Base concession shape β.
+        lo: Base lower hard limits ``[I]``.
+        hi: Base upper hard limits ``[I]``.
         effects: What each event does to this side.
-        bound_lo, bound_hi: The agenda's bounds ``[I]``; limits stay inside them.
+        bound_lo: The agenda's lower bounds ``[I]``; limits stay inside the bounds.
+        bound_hi: The agenda's upper bounds ``[I]``.
+        out_lo: Output: the lower limits in force.
+        out_hi: Output: the upper limits in force.
     """
     r, b = reservation, beta
     for e in range(active.shape[0]):
@@ -188,7 +193,10 @@ def milestones(
     Args:
         agreement_day: Day of the agreement in principle (−1 if none).
         signing_delay: Days from agreement to signed text.
-        utilities, win_sets, required, ratification_delays: Per side.
+        utilities: Per side, its utility of the agreement.
+        win_sets: Per side, the least utility its legislature ratifies.
+        required: Per side, whether ratification is required.
+        ratification_delays: Per side, days from signing to ratification.
         horizon_day: Last simulated day; later milestones count as not reached.
 
     Returns:

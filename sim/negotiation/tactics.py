@@ -122,8 +122,8 @@ def aspiration(tactic: TacticParams, t: float, u_max: float, reservation: float,
         previous: Aspiration at the previous meeting; NaN before the first.
         opponent_move: Gain, in own utility, between the opponent's last two
             offers (NaN when there is no such pair).
-        risk_own, risk_other: Zeuthen's risk limits of this side and (as it believes) of the
-            other at the last offers (NaN before there are any).
+        risk_own: Zeuthen's risk limit of this side at the last offers (NaN before there are any).
+        risk_other: The other side's risk limit, as this side believes it.
     """
     kind = tactic.kind
     a = alpha(t, tactic.kappa, tactic.beta, tactic.family) if kind == TIME_DEPENDENT else tactic.kappa

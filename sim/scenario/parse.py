@@ -44,7 +44,7 @@ class _Reader:
         return ScenarioError(self.file, path, problem)
 
     def table(
-        self, data: Any, path: str, allowed: set[str], required: set[str] = frozenset()
+        self, data: Any, path: str, allowed: set[str], required: frozenset[str] | set[str] = frozenset()
     ) -> dict[str, Any]:
         if not isinstance(data, dict):
             raise self.fail(path, f"must be a table, got {type(data).__name__}")
@@ -160,8 +160,8 @@ def _issues(r: _Reader, raw: Any) -> tuple[Issue, ...]:
                 if bound in d and d[bound] != value:
                     raise r.fail(f"{path}.{bound}", f"must be {value:g} for {len(levels)} levels (or omitted)")
         else:
-            low = r.number(d, "low", path, dist_ok=False).value
-            high = r.number(d, "high", path, dist_ok=False).value
+            low = r.number(d, "low", path, dist_ok=False).fixed
+            high = r.number(d, "high", path, dist_ok=False).fixed
             integer = r.boolean(d, "integer", path, False)
             if not low < high:
                 raise r.fail(f"{path}.high", f"must be greater than low ({low:g}), got {high:g}")
@@ -192,24 +192,27 @@ def _party(
         if i.key not in iss:
             raise r.fail(f"{ipath}.{i.key}", "is required: every side must value every issue")
     weights = tuple(r.number(iss[i.key], "weight", f"{ipath}.{i.key}", lo=0.0, hi=1.0) for i in issues)
-    bounds = [(i.low, i.high) for i in issues]
-    best = tuple(r.number(iss[i.key], "best", f"{ipath}.{i.key}", lo=b[0], hi=b[1]) for i, b in zip(issues, bounds, strict=False))
-    worst = tuple(r.number(iss[i.key], "worst", f"{ipath}.{i.key}", lo=b[0], hi=b[1]) for i, b in zip(issues, bounds, strict=False))
+    best = tuple(r.number(iss[i.key], "best", f"{ipath}.{i.key}", lo=i.low, hi=i.high) for i in issues)
+    worst = tuple(r.number(iss[i.key], "worst", f"{ipath}.{i.key}", lo=i.low, hi=i.high) for i in issues)
     lmin = tuple(r.number(iss[i.key], "min", f"{ipath}.{i.key}", default=i.low, lo=i.low, hi=i.high) for i in issues)
     lmax = tuple(r.number(iss[i.key], "max", f"{ipath}.{i.key}", default=i.high, lo=i.low, hi=i.high) for i in issues)
-    for i, b, w in zip(issues, best, worst, strict=False):
-        (b_lo, b_hi), (w_lo, w_hi) = b.support, w.support
+    for i, bp, wp in zip(issues, best, worst, strict=True):
+        (b_lo, b_hi), (w_lo, w_hi) = bp.support, wp.support
         if not (b_hi < w_lo or w_hi < b_lo):
             raise r.fail(f"{ipath}.{i.key}", f"best and worst must differ (and, if uncertain, not overlap): "
                                               f"best in [{b_lo:g}, {b_hi:g}], worst in [{w_lo:g}, {w_hi:g}]")
     for i, mn, mx in zip(issues, lmin, lmax, strict=False):
         if mn.support[1] > mx.support[0]:
-            raise r.fail(f"{ipath}.{i.key}.max", f"hard limit max ({mx.support[0]:g}) can fall below min ({mn.support[1]:g})")
-    if all(not w.uncertain for w in weights) and abs(sum(w.value for w in weights) - 1.0) > 1e-6:
-        total = sum(w.value for w in weights)
+            raise r.fail(f"{ipath}.{i.key}.max",
+                         f"hard limit max ({mx.support[0]:g}) can fall below min ({mn.support[1]:g})")
+    if all(not w.uncertain for w in weights) and abs(sum(w.fixed for w in weights) - 1.0) > 1e-6:
+        total = sum(w.fixed for w in weights)
         raise r.fail(f"{ipath}", f"issue weights must sum to 1, got {total:g}")
     if sum(w.support[1] for w in weights) <= 0:
         raise r.fail(f"{ipath}", "issue weights cannot all be zero")
+    if all(w.support[0] <= 0 for w in weights):  # then some world can draw all of them at zero
+        raise r.fail(f"{ipath}", "issue weights can all be zero at once (each one's range reaches 0); "
+                                  "keep at least one weight's range above 0")
 
     tpath = f"{path}.tactic"
     t = r.table(d["tactic"], tpath, {"kind", "family", "beta", "kappa", "reciprocity", "min_step"}, {"kind"})
@@ -392,6 +395,10 @@ def parse_scenario(data: dict[str, Any], file: str = "<scenario>", sha256: str =
     )
 
 
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 def _factors(r: _Reader, raw: Any, kind: str) -> list[FactorSpec]:
     if not isinstance(raw, list):
         raise r.fail(kind, f"must be an array of [[{kind}]] tables")
@@ -403,7 +410,7 @@ def _factors(r: _Reader, raw: Any, kind: str) -> list[FactorSpec]:
         if path is None:
             raise r.fail(f"{where}.path", unknown_path_message(r.numbers, d["path"]))
         values = d.get("values", [])
-        if not isinstance(values, list) or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
+        if not isinstance(values, list) or not all(_is_number(v) for v in values):
             raise r.fail(f"{where}.values", "must be an array of numbers")
         if values:
             low, high = float(min(values)), float(max(values))

@@ -38,19 +38,19 @@ def _with(node: Any, parts: list[str], value: Any) -> Any:
     are copied, the rest is shared (documents are never modified in place)."""
     part, rest = parts[0], parts[1:]
     if part.startswith("["):
-        out = list(node)
+        items = list(node)
         k = int(part[1:-1])
-        out[k] = _with(out[k], rest, value) if rest else value
-        return out
-    out = dict(node)
+        items[k] = _with(items[k], rest, value) if rest else value
+        return items
+    table = dict(node)
     if rest:
-        child = out.get(part)
+        child = table.get(part)
         if not isinstance(child, dict | list) or (isinstance(child, dict) and "dist" in child):
             child = [] if rest[0].startswith("[") else {}  # a distribution or a default is replaced
-        out[part] = _with(child, rest, value)
+        table[part] = _with(child, rest, value)
     else:
-        out[part] = value
-    return out
+        table[part] = value
+    return table
 
 
 def with_values(document: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:

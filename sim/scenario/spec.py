@@ -43,7 +43,15 @@ class Param(NamedTuple):
 
     @property
     def uncertain(self) -> bool:
+        """Whether the parameter is a distribution."""
         return isinstance(self.value, Dist)
+
+    @property
+    def fixed(self) -> float:
+        """The value of a fixed parameter (a :class:`TypeError` for a distribution)."""
+        if isinstance(self.value, Dist):
+            raise TypeError(f"{self.path} is uncertain, not a fixed number")
+        return float(self.value)
 
     @property
     def nominal(self) -> float:
@@ -52,6 +60,7 @@ class Param(NamedTuple):
 
     @property
     def support(self) -> tuple[float, float]:
+        """Smallest and largest value it can take."""
         if isinstance(self.value, Dist):
             return self.value.support
         return float(self.value), float(self.value)
@@ -211,19 +220,24 @@ class Scenario:
 
     @property
     def summit_day(self) -> int:
+        """The summit's day (the deadline), counted from the start."""
         return (self.deadline - self.start).days
 
     @property
     def horizon_day(self) -> int:
+        """The last simulated day, counted from the start."""
         return (self.horizon - self.start).days
 
     def date_of(self, day: int) -> dt.date:
+        """The calendar date of a day counted from the start."""
         return self.start + dt.timedelta(days=int(day))
 
     @property
     def issue_keys(self) -> tuple[str, ...]:
+        """The issues' keys, in agenda order."""
         return tuple(i.key for i in self.issues)
 
     @property
     def party_keys(self) -> tuple[str, str]:
+        """The two sides' keys, side A first."""
         return (self.parties[0].key, self.parties[1].key)

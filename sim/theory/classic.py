@@ -25,7 +25,7 @@ import numpy as np
 
 from sim.negotiation.tactics import risk_limit  # the same rule the Zeuthen tactic uses in scenarios
 
-__all__ = ["risk_limit", "rubinstein_share", "spe_accepts", "stahl_shares", "zeuthen_concession", "zeuthen_conceder"]
+__all__ = ["risk_limit", "rubinstein_share", "spe_accepts", "stahl_shares", "zeuthen_conceder", "zeuthen_concession"]
 
 Utility = Callable[[float], float]
 

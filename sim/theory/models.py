@@ -44,6 +44,7 @@ class ZeuthenAgent(mesa.Agent):
         self.demand = demand
 
     def concede(self) -> None:
+        """Move this side's demand by Zeuthen's concession rule."""
         m = self.model
         x1, x2 = m.sides[0].demand, m.sides[1].demand
         self.demand = zeuthen_concession(self.side, x1, x2, m.u1, m.u2, m.d, m.grid)
@@ -70,9 +71,11 @@ class ZeuthenModel(mesa.Model):
         self.max_rounds = max_rounds
 
     def nash_product(self, x: float) -> float:
+        """The Nash product of outcome ``x`` over the disagreement point."""
         return max(self.u1(x) - self.d[0], 0.0) * max(self.u2(x) - self.d[1], 0.0)
 
     def step(self) -> None:
+        """Hold one round: both sides compare risk limits; the one less willing to risk conflict concedes."""
         x1, x2 = self.sides[0].demand, self.sides[1].demand
         if x1 <= x2:  # demands met or crossed: agreement
             self.agreement = x2 if x1 < x2 else x1
@@ -86,6 +89,7 @@ class ZeuthenModel(mesa.Model):
             self.running = False
 
     def run(self) -> float | None:
+        """Run until the demands meet; return the agreed outcome (None if they never do)."""
         while self.running:
             self.step()
         return self.agreement
@@ -122,13 +126,14 @@ class AlternatingOffersModel(mesa.Model):
 
     def proposer_share(self, t: int) -> float:
         """The equilibrium share of round ``t``'s proposer (0 after the last round)."""
-        if self.rounds is not None:
+        if self.rounds is not None and self._stahl is not None:
             return float(self._stahl[t - 1]) if t <= self.rounds else 0.0
         proposer = self.sides[(t - 1) % 2]
         responder = self.sides[t % 2]
         return rubinstein_share(proposer.delta, responder.delta)
 
     def step(self) -> None:
+        """Hold one round: the proposer offers its equilibrium share; the responder accepts or rejects."""
         proposer, responder = self.sides[(self.t - 1) % 2], self.sides[self.t % 2]
         keep = proposer.propose(self.t)
         if responder.accepts(1.0 - keep, self.t):
@@ -140,6 +145,7 @@ class AlternatingOffersModel(mesa.Model):
         self.t += 1
 
     def run(self) -> tuple[float, float] | None:
+        """Run to agreement or the last round; return the shares agreed (None without agreement)."""
         while self.running:
             self.step()
         return self.shares

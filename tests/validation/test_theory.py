@@ -19,7 +19,8 @@ from sim.theory.solutions import kalai_smorodinsky, nash_solution, polyline_fron
 def test_closed_form_check_passes(check):
     results = check(None)
     assert results
-    failed = [f"{c.name}: expected {c.expected}, measured {c.measured} ({c.tolerance})" for c in results if not c.passed]
+    failed = [f"{c.name}: expected {c.expected}, measured {c.measured} ({c.tolerance})"
+              for c in results if not c.passed]
     assert not failed, failed
 
 
