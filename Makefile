@@ -46,7 +46,7 @@ browser:
 	  || { echo "error: could not install chromium with apt-get; install it (Debian: apt-get install chromium)" >&2; exit 1; }; }
 
 test: $(VENV)/.installed-test browser
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q --nbval-lax tests docs/examples
 
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check sim tests benchmarks
