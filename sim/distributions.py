@@ -84,14 +84,19 @@ class Dist:
         """The value at u = 0.5, used for the scenario's nominal world."""
         return float(self.ppf(np.array([0.5]))[0])
 
+    def _choices(self) -> tuple[np.ndarray, np.ndarray]:
+        """A ``choice`` distribution's values and their probabilities."""
+        p = dict(self.params)
+        values = np.asarray(p["values"], dtype=float)
+        w = np.asarray(p.get("weights") or [1.0] * len(values), dtype=float)
+        return values, w / w.sum()
+
     def ppf(self, u: np.ndarray) -> np.ndarray:
         """Inverse CDF: map uniforms in (0, 1) to draws of this distribution."""
         u = np.asarray(u, dtype=float)
         if self.kind == "choice":
-            p = dict(self.params)
-            values = np.asarray(p["values"], dtype=float)
-            w = np.asarray(p.get("weights") or [1.0] * len(values), dtype=float)
-            cum = np.cumsum(w / w.sum())
+            values, w = self._choices()
+            cum = np.cumsum(w)
             idx = np.searchsorted(cum, u, side="right")
             return values[np.minimum(idx, len(values) - 1)]
         lo, hi = self.support
@@ -101,10 +106,8 @@ class Dist:
         """The distribution function (for ``choice``, the share of weight at or below ``x``)."""
         x = np.asarray(x, dtype=float)
         if self.kind == "choice":
-            p = dict(self.params)
-            values = np.asarray(p["values"], dtype=float)
-            w = np.asarray(p.get("weights") or [1.0] * len(values), dtype=float)
-            return (w[None, :] * (values[None, :] <= x.reshape(-1, 1))).sum(axis=1).reshape(x.shape) / w.sum()
+            values, w = self._choices()
+            return (w[None, :] * (values[None, :] <= x.reshape(-1, 1))).sum(axis=1).reshape(x.shape)
         return self.frozen().cdf(x)
 
 

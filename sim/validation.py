@@ -322,7 +322,7 @@ CHECKS: tuple[Callable[[Path | None], list[Check]], ...] = (
 
 
 def _plot_zeuthen(model: ZeuthenModel, u1, u2, target: float, path: Path) -> str:
-    from sim.plots import COLORS, new_figure, save_figure
+    from sim.plots import COLORS, new_figure
 
     xs = np.linspace(0, 1, 400)
     fig = new_figure(5.5, 5)
@@ -332,16 +332,11 @@ def _plot_zeuthen(model: ZeuthenModel, u1, u2, target: float, path: Path) -> str
     ax.plot([u1(s.x1) for s in steps], [u2(s.x1) for s in steps], "o", ms=3, color=COLORS[0], label="side 1's demands")
     ax.plot([u1(s.x2) for s in steps], [u2(s.x2) for s in steps], "o", ms=3, color=COLORS[1], label="side 2's demands")
     ax.plot([u1(target)], [u2(target)], "*", ms=14, color="#2e7d32", label="Nash bargaining solution")
-    ax.set_xlabel("u1 = x")
-    ax.set_ylabel("u2 = √(1 − x)")
-    ax.set_title("Zeuthen's concessions reach the Nash solution", fontsize=10)
-    ax.legend(fontsize=8)
-    save_figure(fig, path)
-    return path.name
+    return _finish(fig, ax, ("u1 = x", "u2 = √(1 − x)"), "Zeuthen's concessions reach the Nash solution", path)
 
 
 def _plot_deadline(t: np.ndarray, tu: np.ndarray, path: Path) -> str:
-    from sim.plots import COLORS, new_figure, save_figure
+    from sim.plots import COLORS, new_figure
 
     fig = new_figure(7, 3.8)
     ax = fig.subplots()
@@ -349,9 +344,17 @@ def _plot_deadline(t: np.ndarray, tu: np.ndarray, path: Path) -> str:
     ax.hist(t, bins=bins, color=COLORS[0], alpha=0.75, label="common deadline", density=True)
     ax.hist(tu, bins=bins, color=COLORS[1], alpha=0.5, label="each side's deadline uncertain", density=True)
     ax.axvline(1.0, color="black", ls="--", lw=1)
-    ax.set_xlabel("agreement time (share of the time to the deadline)")
-    ax.set_ylabel("density")
-    ax.set_title("Deadline effect: agreements pile up just before the deadline", fontsize=10)
+    return _finish(fig, ax, ("agreement time (share of the time to the deadline)", "density"),
+                   "Deadline effect: agreements pile up just before the deadline", path)
+
+
+def _finish(fig: Any, ax: Any, labels: tuple[str, str], title: str, path: Path) -> str:
+    """Label, title and save a validation figure; its file name (for the report)."""
+    from sim.plots import save_figure
+
+    ax.set_xlabel(labels[0])
+    ax.set_ylabel(labels[1])
+    ax.set_title(title, fontsize=10)
     ax.legend(fontsize=8)
     save_figure(fig, path)
     return path.name

@@ -104,16 +104,22 @@ class _Reader:
             raise self.fail(where, f"must be in [{lo:g}, {hi:g}], got {raw!r}")
         return Param(where, value)
 
+    def _given(self, data: dict[str, Any], key: str, path: str, default: Any) -> tuple[str, Any, bool]:
+        """The field's path, and its raw value or ``default`` (and whether it was given)."""
+        where = f"{path}.{key}" if path else key
+        if key in data:
+            return where, data[key], True
+        if default is None:
+            raise self.fail(where, "is required")
+        return where, default, False
+
     def string(
         self, data: dict[str, Any], key: str, path: str, *, default: str | None = None,
         choices: tuple[str, ...] | None = None,
     ) -> str:
-        where = f"{path}.{key}" if path else key
-        if key not in data:
-            if default is None:
-                raise self.fail(where, "is required")
-            return default
-        raw = data[key]
+        where, raw, given = self._given(data, key, path, default)
+        if not given:
+            return raw
         if not isinstance(raw, str):
             raise self.fail(where, f"must be a string, got {raw!r}")
         if choices is not None and raw not in choices:
@@ -127,12 +133,9 @@ class _Reader:
         return raw
 
     def date(self, data: dict[str, Any], key: str, path: str, default: dt.date | None = None) -> dt.date:
-        where = f"{path}.{key}" if path else key
-        if key not in data:
-            if default is None:
-                raise self.fail(where, "is required")
-            return default
-        raw = data[key]
+        where, raw, given = self._given(data, key, path, default)
+        if not given:
+            return raw
         if isinstance(raw, dt.datetime) or not isinstance(raw, dt.date):
             raise self.fail(where, f"must be a date like 2025-10-29 (no quotes), got {raw!r}")
         return raw
