@@ -55,7 +55,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=10_000_000)
     ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--scenario", default="scenarios/us_korea_from_july.toml")
+    ap.add_argument("--scenario", default="scenarios/us_korea_2025.toml")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         cmd = [sys.executable, "-m", "sim", "run", args.scenario, "--runs", str(args.runs), "--workers",

@@ -59,7 +59,7 @@ def main() -> None:
     ap.add_argument("--mesa-n", type=int, default=3_000, help="replications per Mesa-engine / batch_run run")
     ap.add_argument("--scaling-batch-n", type=int, default=1_000_000)
     ap.add_argument("--scaling-mesa-n", type=int, default=20_000)
-    ap.add_argument("--scaling-scenario", default="us_korea_from_july.toml")
+    ap.add_argument("--scaling-scenario", default="us_korea_2025.toml")
     ap.add_argument("--scaling-only", action="store_true", help="only the two-worker scaling lines")
     args = ap.parse_args()
 

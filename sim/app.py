@@ -84,7 +84,7 @@ def configure(scenario_file: str, *, beta_a: float, beta_b: float, reservation_a
 #: The page's starting settings (the flagship's medians), shared by the model and its controls.
 DEFAULTS: dict[str, Any] = {"scenario_file": DEFAULT_SCENARIO, "seed": 0, "replication": 0, "beta_a": 0.45,
                             "beta_b": 1.0, "reservation_a": 0.375, "reservation_b": 0.325, "limit": 20.0,
-                            "contact_rate": 0.5, "summit_day": 4, "shocks": True}
+                            "contact_rate": 0.15, "summit_day": 91, "shocks": True}
 
 
 class LiveNegotiation(NegotiationModel):

@@ -290,7 +290,7 @@ def check_comparison_cases(fig_dir: Path | None) -> list[Check]:
         return float((days <= sc.summit_day).sum() / reps), float(days.mean())
 
     japan = load_scenario(find_scenario("us_japan_2025.toml"))
-    korea_path = find_scenario("us_korea_from_july.toml")
+    korea_path = find_scenario("us_korea_2025.toml")
     (pj, mj), (pk, mk) = timing(japan), timing(load_scenario(korea_path))
     se = _se_diff(pj, pk, reps, reps)
     out = [Check(g, "US–Japan vs US–Korea: P(agreement by the deadline)", "Japan higher",

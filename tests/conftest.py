@@ -24,9 +24,6 @@ def flagship() -> Scenario:
     return load_scenario(ROOT / "scenarios" / "us_korea_2025.toml")
 
 
-@pytest.fixture(scope="session")
-def july() -> Scenario:
-    return load_scenario(ROOT / "scenarios" / "us_korea_from_july.toml")
 
 
 def split_data(beta_a: float = 1.0, beta_b: float = 1.0, r_a: float = 0.2, r_b: float = 0.2,

@@ -21,10 +21,10 @@ from tests.conftest import ROOT
 
 def test_settings_are_written_into_the_scenario():
     sc = app.configure("us_korea_2025.toml", beta_a=1.5, beta_b=0.3, reservation_a=0.4, reservation_b=0.2,
-                       limit=22.0, contact_rate=0.9, summit_day=10, shocks=False)
+                       limit=22.0, contact_rate=0.9, summit_day=95, shocks=False)
     us, korea = sc.parties
     assert us.tactic.beta.value == 1.5 and korea.tactic.beta.value == 0.3
-    assert korea.limit_max[1].value == 22.0 and sc.summit_day == 10 and sc.contact_rate.value == 0.9
+    assert korea.limit_max[1].value == 22.0 and sc.summit_day == 95 and sc.contact_rate.value == 0.9
     assert all(e.hazard is None or e.hazard.value == 0.0 for e in sc.events)
 
 

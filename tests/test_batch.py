@@ -116,7 +116,7 @@ def test_every_tactic_family_and_rule_agree(tactic, family, rule):
     import tomllib
 
     from tests.conftest import ROOT
-    data = tomllib.loads((ROOT / "scenarios" / "us_korea_from_july.toml").read_text())
+    data = tomllib.loads((ROOT / "scenarios" / "us_korea_2025.toml").read_text())
     for side in data["parties"].values():
         side["tactic"] |= {"kind": tactic, "family": family, "kappa": 0.05, "min_step": 0.02}
         side["acceptance"] = {"rule": rule, "level": 0.5}

@@ -84,18 +84,18 @@ def test_agreements_respect_reservations_and_limits(flagship, index):
             assert x[i] == round(x[i])
 
 
-def test_trace_history_and_offers_in_bounds(july):
-    model, _ = run_one(july, seed=7, index=3, trace=True)
+def test_trace_history_and_offers_in_bounds(flagship):
+    model, _ = run_one(flagship, seed=7, index=3, trace=True)
     offers = [e for e in model.history if e.kind == "offer"]
     assert offers and any(e.kind == "meeting" for e in model.history)
-    lo = np.array([i.low for i in july.issues])
-    hi = np.array([i.high for i in july.issues])
+    lo = np.array([i.low for i in flagship.issues])
+    hi = np.array([i.high for i in flagship.issues])
     for e in offers:
         assert np.all(e.offer >= lo - 1e-9) and np.all(e.offer <= hi + 1e-9)
     # each side's aspiration never rises between meetings with no event in force
     from sim.trace import narrative
     text = narrative(model)
-    assert text[0].startswith(july.title)
+    assert text[0].startswith(flagship.title)
 
 
 def test_same_world_same_outcome(flagship):

@@ -66,7 +66,7 @@ def cli(*args, cwd=ROOT):
 
 def test_cli_run_and_plot(tmp_path):
     out = tmp_path / "run"
-    r = cli("run", "scenarios/us_korea_from_july.toml", "--runs", "300", "--seed", "7", "--out", str(out), "--quiet")
+    r = cli("run", "scenarios/us_korea_2025.toml", "--runs", "300", "--seed", "7", "--out", str(out), "--quiet")
     assert r.returncode == 0, r.stderr
     assert "P(agreement in principle by 2025-10-29) = " in r.stdout.splitlines()[0]
     assert (out / "runs").is_dir() and records.parts(out / "runs")
@@ -79,7 +79,7 @@ def test_cli_run_and_plot(tmp_path):
 
 
 def test_cli_trace(tmp_path):
-    r = cli("trace", "scenarios/us_korea_from_july.toml", "--seed", "7", "--replication", "42", "--out", str(tmp_path))
+    r = cli("trace", "scenarios/us_korea_2025.toml", "--seed", "7", "--replication", "42", "--out", str(tmp_path))
     assert r.returncode == 0, r.stderr
     assert "Jul 30 framework" in r.stdout and "offers" in r.stdout
     assert (tmp_path / "dance.png").is_file() and (tmp_path / "narrative.txt").is_file()
@@ -113,7 +113,7 @@ def test_cli_refuses_a_non_empty_out(tmp_path):
 def test_the_batch_engine_runs_as_plain_python():
     # NUMBA_DISABLE_JIT=1 (debugging, coverage): the same outcomes as the compiled engine
     code = ("import numpy as np; from sim import batch; from sim.scenario import load_scenario; "
-            "from sim.world import sample_worlds; sc = load_scenario('scenarios/us_korea_from_july.toml'); "
+            "from sim.world import sample_worlds; sc = load_scenario('scenarios/us_korea_2025.toml'); "
             "out = batch.run_worlds(sc, sample_worlds(sc, 3, 0, 8)); print(out.agreement_day.tolist(), "
             "np.nansum(out.terms).round(9))")
     plain = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,

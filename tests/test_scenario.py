@@ -18,7 +18,7 @@ def test_shipped_scenarios_load(path):
 def test_flagship_agenda_covers_the_open_terms(flagship):
     keys = set(flagship.issue_keys)
     assert {"cash_share", "annual_cash", "project_selection", "us_profit_share", "auto_tariff"} <= keys
-    assert flagship.deadline == dt.date(2025, 10, 29) and flagship.start == dt.date(2025, 10, 25)
+    assert flagship.deadline == dt.date(2025, 10, 29) and flagship.start == dt.date(2025, 7, 30)
 
 
 def test_extends_merges_over_the_base(flagship):

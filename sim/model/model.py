@@ -126,8 +126,6 @@ class NegotiationModel(mesa.Model):
                 self._summit(day)
         if self.agreement is None and self.rounds >= len(self.meeting_days):
             self.running = False
-        if not self.running:
-            self._record_standing(protocol.NEVER)
 
     def _summit(self, day: int) -> None:
         a, b = self.teams
@@ -145,8 +143,6 @@ class NegotiationModel(mesa.Model):
 
     def run(self) -> dict[str, Any]:
         """Run to the end and return the outcome (see :meth:`outcome`)."""
-        if not self.running:  # no meeting at all: the openings stand
-            self._record_standing(protocol.NEVER)
         while self.running:
             self.step()
         return self.outcome()
@@ -163,6 +159,8 @@ class NegotiationModel(mesa.Model):
         sc, w = self.spec, self.world
         a, b = self.teams
         n_issues = len(sc.issues)
+        if not self.running:  # the talks are over: the last offers stand on every later observation day
+            self._record_standing(protocol.NEVER)
         end_day = self.day if self.agreement is not None or self.walked_away else sc.horizon_day
         fired = [e.name for e, d in zip(sc.events, w.event_day, strict=True) if 0 <= d <= end_day]
         codes = {p.key: k for k, p in enumerate(sc.parties)} | {"summit": SUMMIT_CLOSE}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -29,33 +30,74 @@ def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
 
 
 def read_document(path: str | Path) -> tuple[dict[str, Any], str]:
-    """A scenario file's TOML document with its ``extends`` chain merged in, and its sha256
-    (what :func:`load_scenario` validates; sweeps edit it and validate each point)."""
+    """A scenario file's TOML document with its ``extends`` chain merged in and its record
+    file inlined, and the sha256 of every file read (what :func:`load_scenario` validates;
+    sweeps edit it and validate each point)."""
     data, raw = _read_toml(Path(path))
     return data, hashlib.sha256(raw).hexdigest()
 
 
-def _read_toml(path: Path, chain: tuple[Path, ...] = ()) -> tuple[dict[str, Any], bytes]:
-    """A TOML document with its ``extends`` chain resolved, and the bytes of every file read."""
+#: Largest scenario or record file read, in bytes (SIM_MAX_FILE_MB raises it).
+MAX_FILE_BYTES = int(float(os.environ.get("SIM_MAX_FILE_MB", "64")) * 2**20)
+
+
+def _read_bytes(path: Path, context: str) -> bytes:
+    """A file's bytes, refusing what is not a regular file (a FIFO or a device would block or
+    never end) and files over :data:`MAX_FILE_BYTES`."""
     try:
-        raw = path.read_bytes()
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            kind = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file (a pipe or a device?)"
+            raise ScenarioError(str(path), "", f"cannot read file: {kind}{context}")
+        if info.st_size > MAX_FILE_BYTES:
+            raise ScenarioError(str(path), "", f"file is {info.st_size / 2**20:,.0f} MiB, over the "
+                                f"{MAX_FILE_BYTES / 2**20:,.0f} MiB limit (set SIM_MAX_FILE_MB to read it){context}")
+        return path.read_bytes()
     except OSError as exc:
-        where = f" (extended by {chain[-1]})" if chain else ""
-        raise ScenarioError(str(path), "", f"cannot read file ({exc.strerror}){where}") from None
+        raise ScenarioError(str(path), "", f"cannot read file ({exc.strerror}){context}") from None
+
+
+def _parse_toml(path: Path, raw: bytes) -> dict[str, Any]:
     try:
-        data = tomllib.loads(raw.decode("utf-8"))
+        return tomllib.loads(raw.decode("utf-8-sig"))  # -sig: a byte-order mark is harmless
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ScenarioError(str(path), "", f"not valid TOML: {exc}") from None
+    except RecursionError:
+        raise ScenarioError(str(path), "", "not valid TOML: values nested too deeply") from None
+
+
+def _read_toml(path: Path, chain: tuple[Path, ...] = ()) -> tuple[dict[str, Any], bytes]:
+    """A TOML document with its ``extends`` chain resolved and its record file inlined, and
+    the bytes of every file read."""
+    raw = _read_bytes(path, f" (extended by {chain[-1]})" if chain else "")
+    data = _parse_toml(path, raw)
+    data, raw = _inline_record(path, data, raw)
     if "extends" not in data:
         return data, raw
     base_name = data.pop("extends")
-    if not isinstance(base_name, str):
+    if not isinstance(base_name, str) or not base_name:
         raise ScenarioError(str(path), "extends", f"must be a file name, got {base_name!r}")
     base_path = (path.parent / base_name).resolve()
     if base_path in chain or base_path == path.resolve():
-        raise ScenarioError(str(path), "extends", f"{base_name} extends itself (a cycle)")
+        loop = " → ".join(p.name for p in (*chain, path.resolve(), base_path))
+        raise ScenarioError(str(path), "extends", f"{base_name} leads back to this file (a cycle: {loop})")
     base, base_raw = _read_toml(base_path, (*chain, path.resolve()))
     return _merge(base, data), base_raw + raw
+
+
+def _inline_record(path: Path, data: dict[str, Any], raw: bytes) -> tuple[dict[str, Any], bytes]:
+    """Replace ``[record] file = "..."`` (relative to ``path``) by that file's sections."""
+    record = data.get("record")
+    if not isinstance(record, dict) or "file" not in record:
+        return data, raw
+    name = record["file"]
+    if not isinstance(name, str) or not name:
+        raise ScenarioError(str(path), "record.file", f"must be a file name, got {name!r}")
+    if set(record) != {"file"}:
+        raise ScenarioError(str(path), "record", "give either file = ... or the record's tables, not both")
+    record_path = path.parent / name
+    record_raw = _read_bytes(record_path, f" (the record of {path})")
+    return data | {"record": _parse_toml(record_path, record_raw) | {"file": str(record_path)}}, raw + record_raw
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -69,8 +111,8 @@ def load_scenario(path: str | Path) -> Scenario:
         ScenarioError: if the file is missing, is not valid TOML, or fails validation.
     """
     path = Path(path)
-    data, raw = _read_toml(path)
-    return parse_scenario(data, str(path), hashlib.sha256(raw).hexdigest())
+    data, sha = read_document(path)
+    return parse_scenario(data, str(path), sha)
 
 
 def scenario_dirs() -> list[Path]:

@@ -11,136 +11,26 @@ import datetime as dt
 import math
 from typing import Any
 
-from sim.distributions import DistributionError, make_dist
 from sim.negotiation.acceptance import RULES
 from sim.negotiation.agenda import Issue
 from sim.negotiation.tactics import FAMILIES, TACTICS
 from sim.scenario.paths import resolve_path, unknown_path_message
+from sim.scenario.reader import Reader
+from sim.scenario.record import parse_record
 from sim.scenario.spec import (
     MILESTONES,
     Acceptance,
-    Bounds,
     EventSpec,
     FactorSpec,
     Meeting,
-    Param,
     PartySpec,
     Ratification,
     Scenario,
-    ScenarioError,
     Tactic,
 )
 
 
-class _Reader:
-    """Reads fields of one file, raising :class:`ScenarioError` with the field's path."""
-
-    def __init__(self, file: str) -> None:
-        self.file = file
-        self.uncertain: list[Param] = []
-        self.numbers: dict[str, Bounds] = {}
-
-    def fail(self, path: str, problem: str) -> ScenarioError:
-        return ScenarioError(self.file, path, problem)
-
-    def table(
-        self, data: Any, path: str, allowed: set[str], required: frozenset[str] | set[str] = frozenset()
-    ) -> dict[str, Any]:
-        if not isinstance(data, dict):
-            raise self.fail(path, f"must be a table, got {type(data).__name__}")
-        for key in data:
-            if key not in allowed:
-                where = f"{path}.{key}" if path else key
-                raise self.fail(where, f"unknown key (allowed: {', '.join(sorted(allowed))})")
-        for key in sorted(required):
-            if key not in data:
-                raise self.fail(f"{path}.{key}" if path else key, "is required")
-        return data
-
-    def number(
-        self,
-        data: dict[str, Any],
-        key: str,
-        path: str,
-        *,
-        default: float | None = None,
-        lo: float = -math.inf,
-        hi: float = math.inf,
-        positive: bool = False,
-        dist_ok: bool = True,
-    ) -> Param:
-        where = f"{path}.{key}"
-        self.numbers[where] = Bounds(lo, hi, positive)
-        if key not in data:
-            if default is None:
-                raise self.fail(where, "is required")
-            return Param(where, float(default))
-        raw = data[key]
-        if isinstance(raw, dict):
-            if not dist_ok:
-                raise self.fail(where, "must be a fixed number, not a distribution")
-            try:
-                dist = make_dist(raw)
-            except DistributionError as exc:
-                raise self.fail(where, str(exc)) from None
-            s_lo, s_hi = dist.support
-            if s_lo < lo or s_hi > hi or (positive and s_lo <= 0):
-                bound = "> 0" if positive and lo <= 0 else f"in [{lo:g}, {hi:g}]"
-                extra = "; use truncnormal for a bounded normal" if dist.kind == "normal" else ""
-                raise self.fail(
-                    where, f"{dist.kind} distribution reaches [{s_lo:g}, {s_hi:g}], must be {bound}{extra}"
-                )
-            param = Param(where, dist)
-            self.uncertain.append(param)
-            return param
-        if isinstance(raw, bool) or not isinstance(raw, int | float):
-            raise self.fail(where, f"must be a number or a distribution table, got {raw!r}")
-        value = float(raw)
-        if not math.isfinite(value):
-            raise self.fail(where, f"must be finite, got {raw!r}")
-        if positive and value <= 0:
-            raise self.fail(where, f"must be > 0, got {raw!r}")
-        if not lo <= value <= hi:
-            raise self.fail(where, f"must be in [{lo:g}, {hi:g}], got {raw!r}")
-        return Param(where, value)
-
-    def _given(self, data: dict[str, Any], key: str, path: str, default: Any) -> tuple[str, Any, bool]:
-        """The field's path, and its raw value or ``default`` (and whether it was given)."""
-        where = f"{path}.{key}" if path else key
-        if key in data:
-            return where, data[key], True
-        if default is None:
-            raise self.fail(where, "is required")
-        return where, default, False
-
-    def string(
-        self, data: dict[str, Any], key: str, path: str, *, default: str | None = None,
-        choices: tuple[str, ...] | None = None,
-    ) -> str:
-        where, raw, given = self._given(data, key, path, default)
-        if not given:
-            return raw
-        if not isinstance(raw, str):
-            raise self.fail(where, f"must be a string, got {raw!r}")
-        if choices is not None and raw not in choices:
-            raise self.fail(where, f"unknown value {raw!r} (expected one of: {', '.join(choices)})")
-        return raw
-
-    def boolean(self, data: dict[str, Any], key: str, path: str, default: bool) -> bool:
-        raw = data.get(key, default)
-        if not isinstance(raw, bool):
-            raise self.fail(f"{path}.{key}", f"must be true or false, got {raw!r}")
-        return raw
-
-    def date(self, data: dict[str, Any], key: str, path: str, default: dt.date | None = None) -> dt.date:
-        where, raw, given = self._given(data, key, path, default)
-        if not given:
-            return raw
-        if isinstance(raw, dt.datetime) or not isinstance(raw, dt.date):
-            raise self.fail(where, f"must be a date like 2025-10-29 (no quotes), got {raw!r}")
-        return raw
-
-def _issues(r: _Reader, raw: Any) -> tuple[Issue, ...]:
+def _issues(r: Reader, raw: Any) -> tuple[Issue, ...]:
     if not isinstance(raw, list) or not raw:
         raise r.fail("issues", "must be a non-empty array of [[issues]] tables")
     issues: list[Issue] = []
@@ -178,7 +68,7 @@ def _issues(r: _Reader, raw: Any) -> tuple[Issue, ...]:
 
 
 def _party(
-    r: _Reader, key: str, raw: Any, issues: tuple[Issue, ...], start: dt.date, deadline: dt.date
+    r: Reader, key: str, raw: Any, issues: tuple[Issue, ...], start: dt.date, deadline: dt.date
 ) -> PartySpec:
     path = f"parties.{key}"
     d = r.table(
@@ -269,7 +159,7 @@ def _party(
     )
 
 
-def _day(r: _Reader, d: dict[str, Any], key: str, path: str, start: dt.date, horizon: dt.date,
+def _day(r: Reader, d: dict[str, Any], key: str, path: str, start: dt.date, horizon: dt.date,
          default: dt.date | None = None) -> int:
     date = r.date(d, key, path, default=default)
     if not start <= date <= horizon:
@@ -277,7 +167,7 @@ def _day(r: _Reader, d: dict[str, Any], key: str, path: str, start: dt.date, hor
     return (date - start).days
 
 
-def _events(r: _Reader, raw: Any, parties: tuple[str, ...], issues: tuple[Issue, ...],
+def _events(r: Reader, raw: Any, parties: tuple[str, ...], issues: tuple[Issue, ...],
             start: dt.date, horizon: dt.date) -> tuple[EventSpec, ...]:
     if not isinstance(raw, list):
         raise r.fail("events", "must be an array of [[events]] tables")
@@ -331,9 +221,9 @@ def parse_scenario(data: dict[str, Any], file: str = "<scenario>", sha256: str =
     Raises:
         ScenarioError: naming ``file``, the field path and the problem.
     """
-    r = _Reader(file)
+    r = Reader(file)
     top = r.table(data, "", {"scenario", "issues", "parties", "calendar", "summit", "signing", "events",
-                             "uncertainties", "levers"},
+                             "uncertainties", "levers", "record"},
                   {"scenario", "issues", "parties"})
     s = r.table(top["scenario"], "scenario",
                 {"name", "title", "description", "start", "deadline", "horizon", "first_mover", "headline"},
@@ -379,6 +269,9 @@ def parse_scenario(data: dict[str, Any], file: str = "<scenario>", sha256: str =
     summit_max_gap = r.number(summit, "max_gap", "summit", default=0.0, lo=0.0, hi=1.0)
     signing_delay = r.number(signing, "delay_days", "signing", default=0.0, lo=0.0)
     factors = tuple(f for kind in ("uncertainties", "levers") for f in _factors(r, top.get(kind, []), kind))
+    record = None
+    if "record" in top:
+        record = parse_record(top["record"], file, keys, issues, events, meetings, start, horizon)
     return Scenario(
         path=file, sha256=sha256, name=name,
         title=r.string(s, "title", "scenario", default=name),
@@ -395,6 +288,7 @@ def parse_scenario(data: dict[str, Any], file: str = "<scenario>", sha256: str =
         uncertain=tuple(r.uncertain),
         numbers=dict(r.numbers),
         factors=factors,
+        record=record,
     )
 
 
@@ -402,7 +296,7 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def _factors(r: _Reader, raw: Any, kind: str) -> list[FactorSpec]:
+def _factors(r: Reader, raw: Any, kind: str) -> list[FactorSpec]:
     if not isinstance(raw, list):
         raise r.fail(kind, f"must be an array of [[{kind}]] tables")
     out = []

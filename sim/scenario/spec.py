@@ -10,15 +10,12 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 
 from sim.distributions import Dist
 from sim.negotiation.agenda import Issue
-
-if TYPE_CHECKING:
-    pass
 
 MILESTONES = {
     "agreement": "agreement in principle",
@@ -184,6 +181,77 @@ class FactorSpec(NamedTuple):
 
 
 @dataclass(frozen=True)
+class Position:
+    """A side's position on one issue as reported on a date: what it asked or offered.
+
+    ``precision`` is the standard deviation of the reporting error, in the issue's units
+    (how precisely the report pins the position down, not how firm the side was).
+    """
+
+    date: dt.date
+    day: int
+    side: int
+    issue: int
+    value: float
+    precision: float
+    source: str
+
+
+@dataclass(frozen=True)
+class EventFact:
+    """What was known of a scenario event: it struck on ``date``, or (``date`` None) it had
+    not struck by ``checked``."""
+
+    name: str
+    date: dt.date | None
+    day: int | None
+    checked: dt.date | None
+    checked_day: int | None
+    source: str
+
+
+@dataclass(frozen=True)
+class RoundFact:
+    """Whether a scheduled round (a ``[[calendar.meetings]]`` date) took place."""
+
+    date: dt.date
+    day: int
+    held: bool
+    source: str
+
+
+@dataclass(frozen=True)
+class News:
+    """A dated report that moves no modelled number (a label for the timeline)."""
+
+    date: dt.date
+    day: int
+    text: str
+    source: str
+
+
+@dataclass(frozen=True)
+class Record:
+    """The negotiation record: what each side said and did, with dates and sources.
+
+    A forecast as of a date conditions on the entries dated on or before it, and on the
+    talks being still open then (no agreement, nobody gone).
+    """
+
+    file: str
+    positions: tuple[Position, ...] = ()
+    events: tuple[EventFact, ...] = ()
+    rounds: tuple[RoundFact, ...] = ()
+    news: tuple[News, ...] = ()
+
+    def dates(self) -> list[dt.date]:
+        """Every date with an entry, ascending (the timeline's forecast dates)."""
+        dates = {p.date for p in self.positions} | {r.date for r in self.rounds} | {n.date for n in self.news}
+        dates |= {e.date for e in self.events if e.date is not None}
+        return sorted(dates)
+
+
+@dataclass(frozen=True)
 class Scenario:
     """A validated scenario. Build it with :func:`load_scenario` or :func:`parse_scenario`."""
 
@@ -210,8 +278,16 @@ class Scenario:
     numbers: dict[str, Bounds] = field(default_factory=dict, compare=False)
     #: Declared sweep factors (``[[uncertainties]]`` and ``[[levers]]``), in file order.
     factors: tuple[FactorSpec, ...] = field(default=())
-    #: Days (since the start) on which engines record each side's standing offer, ascending.
-    observation_days: tuple[int, ...] = field(default=())
+    #: The negotiation record (dated positions, events, rounds, news), if the file has one.
+    record: Record | None = None
+
+    @property
+    def observation_days(self) -> tuple[int, ...]:
+        """Days (since the start) on which engines record each side's standing offer: the
+        record's position dates, ascending."""
+        if self.record is None:
+            return ()
+        return tuple(sorted({p.day for p in self.record.positions}))
 
     @property
     def observation_days_array(self) -> np.ndarray:
