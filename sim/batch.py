@@ -47,15 +47,15 @@ from sim.world import SUMMIT, Worlds
 # loop indexes numbers instead of unpacking per-side records (which costs refcounting).
 VECTORS = ("weights", "best", "worst", "lo", "hi", "believed_weights")
 SCALARS = ("reservation", "deadline", "walk_away_gap", "tactic", "family", "beta", "kappa", "reciprocity",
-           "min_step", "rule", "accept_alpha", "accept_beta", "accept_level", "knows_opponent_limits",
+           "min_step", "spread", "rule", "accept_alpha", "accept_beta", "accept_level", "knows_opponent_limits",
            "ratification_required", "win_set", "ratification_delay", "anticipates_ratification",
            "believed_opponent_reservation")
 _V = {name: k for k, name in enumerate(VECTORS)}
 _S = {name: k for k, name in enumerate(SCALARS)}
 # positions looked up by name: reordering the tuples above cannot mislabel a field
 W, BEST, WORST, LO, HI, BELIEF = (_V[n] for n in ("weights", "best", "worst", "lo", "hi", "believed_weights"))
-(RES, DEADLINE, GAP, TACTIC, FAMILY, BETA, KAPPA, RECIP, MINSTEP, RULE, ACC_A, ACC_B, ACC_L, KNOWS, REQUIRED, WIN,
- RDELAY, ANTICIPATES, OPP_RES) = (_S[n] for n in SCALARS)
+(RES, DEADLINE, GAP, TACTIC, FAMILY, BETA, KAPPA, RECIP, MINSTEP, SPREAD, RULE, ACC_A, ACC_B, ACC_L, KNOWS, REQUIRED,
+ WIN, RDELAY, ANTICIPATES, OPP_RES) = (_S[n] for n in SCALARS)
 
 
 class Packed(NamedTuple):
@@ -182,7 +182,7 @@ def _play(r, p, cal, agenda, first_mover, horizon_day, out_terms, out_utils, out
                     x[k, EFF_R], sca[k, OPP_RES, r])
         for k in range(2):
             tactic = TacticParams(int(sca[k, TACTIC, r]), int(sca[k, FAMILY, r]), sca[k, KAPPA, r], x[k, EFF_BETA],
-                                  sca[k, RECIP, r], sca[k, MINSTEP, r])
+                                  sca[k, RECIP, r], sca[k, MINSTEP, r], sca[k, SPREAD, r])
             x[k, T], x[k, ASP], x[k, UOFFER] = make_offer(
                 float(day), sca[k, DEADLINE, r], tactic, x[k, FLOOR], x[k, ASP],
                 opponent_move(x[k, LAST], x[k, PREV], n_recv[k]),

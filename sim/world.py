@@ -88,6 +88,7 @@ class PartyWorld[S]:
     kappa: S
     reciprocity: S
     min_step: S
+    spread: S
     rule: S
     accept_alpha: S
     accept_beta: S
@@ -159,20 +160,24 @@ type World = Worlds[float]
 
 @dataclass(frozen=True)
 class Known:
-    """What is known for certain on a forecast date (day ``as_of``), to condition worlds on
-    exactly: when each listed event fired (``events[name]``: its day, or None if it had not
-    fired by ``as_of``), and whether each listed scheduled round was held (``rounds[day]``)."""
+    """Facts to condition worlds on exactly (a forecast's record, as of its date): the day
+    each event in ``fired`` struck; a day by which each event in ``quiet`` had not struck; and
+    whether each scheduled round in ``rounds`` (by day) was held."""
 
-    as_of: int
-    events: dict[str, int | None] = dataclasses.field(default_factory=dict)
+    fired: dict[str, int] = dataclasses.field(default_factory=dict)
+    quiet: dict[str, int] = dataclasses.field(default_factory=dict)
     rounds: dict[int, bool] = dataclasses.field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return bool(self.fired or self.quiet or self.rounds)
 
 
 class _Sampler:
     """Turns a scenario's parameters into arrays for one chunk of replications.
 
-    Uncertain parameters are drawn by inverse CDF from their ``param.<path>`` streams, or
-    from ``given`` uniforms (``path -> [n]``: a forecast's particles, :mod:`sim.inference`).
+    Every draw is an inverse-CDF transform of uniforms from a named stream (uncertain
+    parameters: ``param.<path>``), or of ``given`` uniforms for that stream (``stream ->
+    [n, k]``: a forecast's particles, :mod:`sim.inference`).
     """
 
     def __init__(self, seed: int, first: int, n: int, fixed_u: float | None = None,
@@ -181,6 +186,8 @@ class _Sampler:
         self.sampled: dict[str, np.ndarray] = {}
 
     def u(self, stream: str, k: int = 1) -> np.ndarray:
+        if stream in self.given:
+            return self.given[stream]
         if self.fixed_u is not None:
             return np.full((self.n, k), self.fixed_u)
         return uniforms(self.seed, stream, self.first, self.n, k)
@@ -198,8 +205,7 @@ class _Sampler:
         if not isinstance(p.value, Dist):
             return np.full(self.n, float(p.value))
         if p.path not in self.sampled:
-            u = self.given[p.path] if p.path in self.given else self.u(f"param.{p.path}")[:, 0]
-            self.sampled[p.path] = p.value.ppf(u)
+            self.sampled[p.path] = p.value.ppf(self.u(f"param.{p.path}")[:, 0])
         return self.sampled[p.path]
 
     def each(self, params: tuple[Param, ...]) -> np.ndarray:
@@ -238,8 +244,8 @@ def sample_worlds(scenario: Scenario, seed: int, first: int, n: int, *, nominal:
         n: Number of replications.
         nominal: If true, every uniform is 0.5: each distribution sits at its
             median (a single "typical" world, used for reference plots).
-        given: Uniforms in (0, 1) to draw some uncertain parameters from, by path
-            (``[n]`` each), instead of their streams.
+        given: Uniforms in (0, 1) to use instead of some streams' (``stream -> [n, k]``, e.g.
+            ``param.<path>`` or ``belief.<side>``).
         known: Facts to condition on exactly (:class:`Known`): events and rounds are then
             drawn from their distribution given those facts, with the same uniforms.
     """
@@ -282,6 +288,7 @@ def sample_worlds(scenario: Scenario, seed: int, first: int, n: int, *, nominal:
             kappa=s(t.kappa),
             reciprocity=s(t.reciprocity),
             min_step=s(t.min_step),
+            spread=s(t.spread),
             rule=np.full(n, RULES[a.rule]),
             accept_alpha=s(a.alpha),
             accept_beta=s(a.beta),
@@ -315,14 +322,13 @@ def sample_worlds(scenario: Scenario, seed: int, first: int, n: int, *, nominal:
         u = s.u(f"event.{e.name}", 2)
         p = s(e.probability)
         start = e.window_from
-        if known is not None and e.name in known.events:
-            fired_on = known.events[e.name]
-            if fired_on is not None:  # it fired on that day
-                event_day[:, k] = fired_on
-                continue
-            # it had not fired by the forecast date: the rest of its distribution
-            start = max(start, known.as_of + 1)
-            q = _fire_probability(e, s, known.as_of) * p  # P(fired by then), before the news
+        if known is not None and e.name in known.fired:  # it struck on that day
+            event_day[:, k] = known.fired[e.name]
+            continue
+        if known is not None and e.name in known.quiet:  # it had not struck by then: the rest of its law
+            by = known.quiet[e.name]
+            start = max(start, by + 1)
+            q = _fire_probability(e, s, by) * p  # P(struck by then), before the news
             with np.errstate(divide="ignore", invalid="ignore"):
                 p = np.where(q < 1, p - q, 0.0) / np.where(q < 1, 1 - q, 1.0)  # P(occurs | not fired by then)
         occurs = u[:, 0] < p

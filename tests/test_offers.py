@@ -70,3 +70,19 @@ def test_offer_region_uses_known_opponent_limits():
     # no overlap: a side falls back on its own limits even if it knows the other's
     offers.offer_region(np.zeros(2), np.ones(2), np.array([2.0, 0]), np.array([8.0, 5]), True, lo, hi)
     assert list(lo) == [0, 0] and list(hi) == [1, 1]
+
+
+@settings(max_examples=100, deadline=None)
+@given(weights, weights, st.floats(0, 1), st.floats(0, 1))
+def test_spread_concessions_give_up_the_same_utility(w_a, w_b, target, spread):
+    best_a, worst_a = np.array([10.0, 0, 5, 0]), np.array([0.0, 10, 0, 10])
+    plan = offers.ConcessionPlan.build(P(w_a, best_a, worst_a), P(w_b, worst_a, best_a), np.zeros(N), np.full(N, 10.0))
+    no_int = np.zeros(N, bool)
+    logroll = offers.offer_for_target(plan, target, no_int, np.empty(N))
+    spread_out = offers.offer_for_target(plan, target, no_int, np.empty(N), spread)
+    u = utility.utility(spread_out, P(w_a, best_a, worst_a))
+    assert u == pytest.approx(utility.utility(logroll, P(w_a, best_a, worst_a)), abs=1e-9)
+    if spread == 1.0 and plan.u_max > target:  # the same share of every costly issue's range
+        shares = (spread_out - plan.start) / (plan.end - plan.start)
+        costly = (plan.loss > 0) & (plan.gain > 0)
+        assert np.allclose(shares[costly], shares[costly][0])

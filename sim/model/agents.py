@@ -113,7 +113,8 @@ class TeamAgent(mesa.Agent):
         p, eff = self.params, self.effective
         n = len(self.received)
         move = protocol.opponent_move(self.received[-1] if n else np.nan, self.received[-2] if n >= 2 else np.nan, n)
-        tactic = tactics.TacticParams(self.tactic, int(p.family), p.kappa, eff.beta, p.reciprocity, p.min_step)
+        tactic = tactics.TacticParams(self.tactic, int(p.family), p.kappa, eff.beta, p.reciprocity, p.min_step,
+                                      p.spread)
         self.offer = np.empty(len(p.weights))  # a new array: earlier offers stay in the history
         self.t, self.aspiration, self.offer_utility = offers.make_offer(
             float(day), p.deadline, tactic, eff.floor, self.aspiration, move, self.plan, self.model.integer,

@@ -118,8 +118,15 @@ def concession_plan(
 
 
 @kernel
-def offer_for_target(plan: ConcessionPlan, target: float, integer: np.ndarray, out: np.ndarray) -> np.ndarray:
+def offer_for_target(plan: ConcessionPlan, target: float, integer: np.ndarray, out: np.ndarray,
+                     spread: float = 0.0) -> np.ndarray:
     """The offer that gives the side (at least) ``target`` utility, conceding by ``plan``.
+
+    With ``spread`` 0 the side logrolls: it concedes issue by issue in the plan's order, the
+    Pareto-efficient offer when its beliefs are right. With ``spread`` 1 it concedes the same
+    share of every issue the other side values (splitting the difference issue by issue, the
+    "fixed-pie" habit experiments find in most negotiators: Thompson & Hastie 1990); between,
+    a blend of the two, which gives up the same own utility. Free concessions are always made.
 
     Integer issues are rounded toward the side's own best, so the offer's utility never
     falls below the target. The offer is written into ``out`` (no allocation in hot
@@ -127,6 +134,11 @@ def offer_for_target(plan: ConcessionPlan, target: float, integer: np.ndarray, o
     """
     start, end, loss, gain, before = plan.start, plan.end, plan.loss, plan.gain, plan.before
     budget = plan.u_max - target
+    costly = 0.0
+    for i in range(start.shape[0]):
+        if gain[i] > 0.0 and loss[i] > 0.0:
+            costly += loss[i]
+    share = min(max(budget / costly, 0.0), 1.0) if costly > 0.0 else 0.0
     for i in range(start.shape[0]):
         if gain[i] <= 0.0:
             f = 0.0
@@ -134,6 +146,8 @@ def offer_for_target(plan: ConcessionPlan, target: float, integer: np.ndarray, o
             f = 1.0
         else:
             f = min(max((budget - before[i]) / loss[i], 0.0), 1.0)
+            if spread > 0.0:
+                f = (1.0 - spread) * f + spread * share
         x = start[i] + f * (end[i] - start[i])
         out[i] = round_toward(start[i], x) if integer[i] else x
     return out
@@ -186,5 +200,5 @@ def make_offer(
     """
     t = tactic_time(day, deadline)
     target = aspiration(tactic, t, plan.u_max, floor, previous, opponent_move, risk_own, risk_other)
-    offer_for_target(plan, target, integer, out)
+    offer_for_target(plan, target, integer, out, tactic.spread)
     return t, target, utility(out, own)

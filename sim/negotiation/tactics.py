@@ -48,6 +48,9 @@ class TacticParams(NamedTuple):
         reciprocity: Tit-for-tat's mirroring factor.
         min_step: Tit-for-tat's minimum concession per meeting, and Zeuthen's step, as a
             fraction of ``u_max − reservation``.
+        spread: How the side spreads a concession over the issues (see
+            :func:`sim.negotiation.offers.offer_for_target`): 0 logrolls, 1 concedes the same
+            share of every issue.
     """
 
     kind: int
@@ -56,6 +59,7 @@ class TacticParams(NamedTuple):
     beta: float
     reciprocity: float
     min_step: float
+    spread: float = 0.0
 
 
 @kernel

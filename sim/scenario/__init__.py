@@ -17,19 +17,24 @@ from sim.scenario.spec import (
     MILESTONES,
     Acceptance,
     Bounds,
+    EventFact,
     EventSpec,
     FactorSpec,
     Meeting,
+    News,
     Param,
     PartySpec,
+    Position,
     Ratification,
+    Record,
+    RoundFact,
     Scenario,
     ScenarioError,
     Tactic,
 )
 
 __all__ = [
-    "MILESTONES", "Acceptance", "Bounds", "EventSpec", "FactorSpec", "Meeting", "Param", "PartySpec", "Ratification",
-    "Scenario", "ScenarioError", "Tactic", "find_scenario", "load_scenario", "parse_scenario", "read_document",
+    "MILESTONES", "Acceptance", "Bounds", "EventFact", "EventSpec", "FactorSpec", "Meeting", "News", "Param",
+    "PartySpec", "Position", "Ratification", "Record", "RoundFact", "Scenario", "ScenarioError", "Tactic", "find_scenario", "load_scenario", "parse_scenario", "read_document",
     "resolve_path", "scenario_dirs", "scenario_files", "unknown_path_message", "with_values",
 ]

@@ -108,7 +108,7 @@ def _party(
                                   "keep at least one weight's range above 0")
 
     tpath = f"{path}.tactic"
-    t = r.table(d["tactic"], tpath, {"kind", "family", "beta", "kappa", "reciprocity", "min_step"}, {"kind"})
+    t = r.table(d["tactic"], tpath, {"kind", "family", "beta", "kappa", "reciprocity", "min_step", "spread"}, {"kind"})
     kind = r.string(t, "kind", tpath, choices=tuple(TACTICS))
     family = r.string(t, "family", tpath, default="polynomial", choices=tuple(FAMILIES))
     kappa = r.number(t, "kappa", tpath, default=0.0, lo=0.0, hi=1.0)
@@ -120,6 +120,7 @@ def _party(
         kappa,
         r.number(t, "reciprocity", tpath, default=1.0, lo=0.0),
         r.number(t, "min_step", tpath, default=0.0, lo=0.0, hi=1.0),
+        r.number(t, "spread", tpath, default=0.0, lo=0.0, hi=1.0),
     )
     apath = f"{path}.acceptance"
     a = r.table(d.get("acceptance", {}), apath, {"rule", "alpha", "beta", "level"})

@@ -73,6 +73,7 @@ class Tactic:
     kappa: Param
     reciprocity: Param
     min_step: Param
+    spread: Param  # 0: logroll (concede where it costs least per unit the other gains); 1: the same share of each
 
 
 @dataclass(frozen=True)

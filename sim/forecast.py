@@ -1,0 +1,282 @@
+"""Forecasts that condition on the negotiation record, as of any date.
+
+A forecast as of day D asks: given everything the record says up to D — each side's
+reported positions, the shocks that struck and those that did not, the rounds that took
+place — and that the talks were still open on D (no agreement, nobody gone), what follows?
+
+- Facts about the calendar enter exactly: an event's day and a round's taking place are
+  drawn from their distribution given what is known (:class:`sim.world.Known`).
+- Positions enter through a Gaussian kernel on the gap between each side's simulated
+  standing offer on the report's date and the reported value, with the report's precision
+  as standard deviation; the status enters as a hard condition.
+- :func:`sim.inference.smc` weighs (and re-draws) worlds until the weighted sample
+  reproduces the record; the milestones' probabilities are then read off that sample, with
+  Wilson intervals on its effective sample size (ESS).
+
+The prior (the same scenario with no record) is reported beside every figure.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from sim import analysis, batch, model, records, runner
+from sim.inference import Batch, Result, smc
+from sim.outcomes import Outcomes
+from sim.scenario import MILESTONES, Position, Scenario
+from sim.world import Known, sample_worlds, uniforms
+
+#: Below this ESS a forecast is flagged as not to be trusted.
+MIN_ESS = 200
+#: Particles per simulation task (workers take tasks of this size).
+TASK = 5000
+
+
+class ForecastError(ValueError):
+    """A forecast that cannot be made as asked (e.g. a date outside the scenario)."""
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """The record as of a date, ready to weigh worlds with.
+
+    Attributes:
+        as_of: The forecast date (None: no record, no status: the prior).
+        day: Its day since the scenario's start (−1 without a date).
+        positions: The positions reported on or before it.
+        obs, side, issue, value, precision: Per position, the index of its day among the
+            scenario's observation days, and the side, issue, value and precision.
+        known: Events and rounds known for certain by then.
+    """
+
+    as_of: dt.date | None
+    day: int
+    positions: tuple[Position, ...]
+    obs: np.ndarray
+    side: np.ndarray
+    issue: np.ndarray
+    value: np.ndarray
+    precision: np.ndarray
+    known: Known
+
+    @property
+    def empty(self) -> bool:
+        """No record and no status: the forecast is the prior run."""
+        return self.as_of is None
+
+
+def evidence(scenario: Scenario, as_of: dt.date | None) -> Evidence:
+    """The scenario's record up to ``as_of`` (inclusive) as :class:`Evidence`.
+
+    Raises:
+        ForecastError: if ``as_of`` lies outside the scenario's period.
+    """
+    if as_of is None:
+        ints, floats = np.empty(0, dtype=int), np.empty(0, dtype=float)
+        return Evidence(None, -1, (), ints, ints, ints, floats, floats, Known())
+    if not scenario.start <= as_of <= scenario.horizon:
+        raise ForecastError(f"--as-of {as_of} lies outside the scenario's period "
+                            f"{scenario.start} .. {scenario.horizon}")
+    day = (as_of - scenario.start).days
+    record = scenario.record
+    positions = tuple(p for p in record.positions if p.day <= day) if record else ()
+    obs_days = scenario.observation_days
+    fired: dict[str, int] = {}
+    quiet: dict[str, int] = {}
+    rounds: dict[int, bool] = {}
+    for e in record.events if record else ():
+        if e.day is not None:  # it struck on e.day: known once that day has come, else "not yet"
+            if e.day <= day:
+                fired[e.name] = e.day
+            else:
+                quiet[e.name] = day
+        elif e.checked_day is not None:
+            quiet[e.name] = min(e.checked_day, day)
+    for r in record.rounds if record else ():
+        if r.day <= day:
+            rounds[r.day] = r.held
+    return Evidence(as_of, day, positions, np.array([obs_days.index(p.day) for p in positions], dtype=int),
+                    np.array([p.side for p in positions], dtype=int), np.array([p.issue for p in positions], dtype=int),
+                    np.array([p.value for p in positions], dtype=float),
+                    np.array([p.precision for p in positions], dtype=float), Known(fired, quiet, rounds))
+
+
+def simulated(out: Outcomes, ev: Evidence) -> np.ndarray:
+    """Each replication's counterpart of every observation: the side's standing offer on the
+    issue on the report's day (``[R, K]``)."""
+    return out.standing[:, ev.obs, ev.side, ev.issue]
+
+
+def still_open(out: Outcomes, day: int) -> np.ndarray:
+    """Which replications had neither an agreement nor a walk-out on or before ``day``."""
+    agreed = (out.agreement_day >= 0) & (out.agreement_day <= day)
+    left = (out.walked_away >= 0) & (out.end_day <= day)
+    return ~agreed & ~left
+
+
+@dataclass(frozen=True)
+class Job:
+    """What every simulation task needs (picklable: sent to worker processes)."""
+
+    scenario: Scenario
+    seed: int
+    evidence: Evidence
+    engine: str = "batch"
+
+
+def inferred(scenario: Scenario) -> list[tuple[str, int]]:
+    """The random streams a forecast infers, with their widths: every uncertain parameter, and
+    each side's noisy beliefs about the other's priorities (they decide which issues it
+    concedes first, so the record informs them too). The other draws (contacts, event days
+    after the forecast date, delays) stay fresh for every particle."""
+    out = [(f"param.{p.path}", 1) for p in scenario.uncertain]
+    out += [(f"belief.{p.key}", len(scenario.issues)) for p in scenario.parties if p.weight_noise.support[1] > 0]
+    return out
+
+
+def simulate_task(args: tuple[Job, np.ndarray | None, int, int]) -> Batch:
+    """Simulate particles ``first .. first+n−1``: their worlds, outcomes, records and fit."""
+    job, u, first, n = args
+    sc, ev = job.scenario, job.evidence
+    streams = inferred(sc)
+    if u is None:  # every draw from its own stream: exactly the worlds of `sim run`
+        u = np.column_stack([uniforms(job.seed, s, first, n, k) for s, k in streams]) if streams else np.empty((n, 0))
+        worlds = sample_worlds(sc, job.seed, first, n, known=ev.known)
+    else:
+        cuts = np.cumsum([0] + [k for _, k in streams])
+        given = {s: u[:, cuts[j]:cuts[j + 1]] for j, (s, _) in enumerate(streams)}
+        worlds = sample_worlds(sc, job.seed, first, n, given=given, known=ev.known)
+    out = batch.run_worlds(sc, worlds) if job.engine == "batch" else model.run_worlds(sc, worlds)
+    x = simulated(out, ev)
+    ll = -0.5 * np.square((x - ev.value) / ev.precision).sum(axis=1)
+    ok = still_open(out, ev.day) if not ev.empty else np.ones(n, dtype=bool)
+    table = records.chunk_table(sc, worlds, out)
+    return Batch(u, ll, ok, (table, x))
+
+
+def _concat(parts: list[Batch]) -> Batch:
+    return Batch(np.concatenate([p.u for p in parts]), np.concatenate([p.ll for p in parts]),
+                 np.concatenate([p.ok for p in parts]),
+                 (pa.concat_tables([p.extra[0] for p in parts]), np.concatenate([p.extra[1] for p in parts])))
+
+
+@contextmanager
+def workers_pool(workers: int) -> Iterator[Any]:
+    """A process pool for every population of a forecast (None: simulate in this process)."""
+    with runner.process_pool(workers) if workers > 1 else nullcontext() as pool:
+        yield pool
+
+
+def simulator(job: Job, pool: Any, workers: int) -> Callable[[np.ndarray | None, int, int], Batch]:
+    """A :data:`sim.inference.Simulator` for ``job``, on ``pool`` (or in this process)."""
+    def simulate(u: np.ndarray | None, first: int, n: int) -> Batch:
+        tasks = [(job, None if u is None else u[k:k + TASK], first + k, min(TASK, n - k)) for k in range(0, n, TASK)]
+        if pool is None:
+            return _concat([simulate_task(t) for t in tasks])
+        done = {id(t): fut for t, fut in runner.as_completed_bounded(pool, simulate_task, tasks, 2 * workers)}
+        return _concat([done[id(t)].result() for t in tasks])  # in particle order, whatever finished first
+
+    return simulate
+
+
+@dataclass
+class Forecast:
+    """A forecast: the prior run, the posterior sample, and how the record was fitted."""
+
+    scenario: Scenario
+    evidence: Evidence
+    seed: int
+    prior: pa.Table
+    posterior: pa.Table  # the posterior sample's records, with `weight` and `log_likelihood` columns
+    result: Result
+    fit: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def probabilities(self) -> dict[str, dict[str, Any]]:
+        """Per milestone, P(reached on or before the summit) and by the horizon: the prior
+        (no record) and the forecast given the record, each with its 95% interval."""
+        sc = self.scenario
+        out = {}
+        w = self.posterior.column(analysis.WEIGHT).to_numpy()
+        for m, label in MILESTONES.items():
+            stats = {}
+            for name, table, weights in (("prior", self.prior, None), ("forecast", self.posterior, w)):
+                day = table.column(f"{m}_day").fill_null(-1).to_numpy(zero_copy_only=False)
+                ok = table.column("error").is_null().to_numpy(zero_copy_only=False)
+                s = analysis.milestone_stats(day, ok, sc.summit_day, weights)
+                stats[name] = {"before_summit": s["before_summit"], "by_horizon": s["by_horizon"]}
+            out[m] = {"label": label, **stats}
+        return out
+
+
+def forecast(scenario: Scenario, as_of: dt.date | None, *, seed: int = 0, workers: int = 1,
+             particles: int = 20_000, target_ess: float = 2_000, engine: str = "batch",
+             progress: Callable[[dict[str, float]], None] | None = None) -> Forecast:
+    """Forecast ``scenario`` as of ``as_of`` given its record (None: no record, the prior).
+
+    Args:
+        scenario: The scenario (its record, if any, is the evidence).
+        as_of: The forecast date: the record up to it, inclusive, and no agreement by it.
+        seed: The run's seed (the prior run is ``sim run --seed seed``'s first ``particles``).
+        workers: Worker processes.
+        particles: Size of the prior run and of each later population.
+        target_ess: The effective sample size to reach.
+        engine: ``batch`` or ``mesa`` (same results).
+        progress: Called with each population's summary.
+    """
+    ev = evidence(scenario, as_of)
+    with workers_pool(workers) as pool:
+        # the prior: the scenario with no record (the same worlds as `sim run --seed seed`)
+        prior = simulator(Job(scenario, seed, evidence(scenario, None), engine), pool, workers)(None, 0, particles)
+        result = smc(simulator(Job(scenario, seed, ev, engine), pool, workers), seed=seed, n0=particles, n=particles,
+                     target_ess=target_ess, progress=progress)
+    pooled = result.batch
+    table = pa.concat_tables([extra[0] for extra in pooled.extra])
+    x = np.concatenate([extra[1] for extra in pooled.extra])
+    w = result.weights * len(result.weights)  # mean 1
+    posterior = table.append_column(analysis.WEIGHT, pa.array(w, pa.float64())).append_column(
+        "log_likelihood", pa.array(pooled.ll, pa.float64()))
+    fc = Forecast(scenario, ev, seed, prior.extra[0], posterior, result)
+    fc.fit = _fit(ev, x, result.weights, scenario)
+    fc.warnings = _warnings(fc, particles, target_ess)
+    return fc
+
+
+def _fit(ev: Evidence, x: np.ndarray, weights: np.ndarray, sc: Scenario) -> list[dict[str, Any]]:
+    """How well the posterior reproduces each observation: the weighted mean of the simulated
+    value and of its standardised gap z = (x − y) / σ."""
+    rows = []
+    for k, p in enumerate(ev.positions):
+        z = (x[:, k] - p.value) / p.precision
+        issue = sc.issues[p.issue]
+        rows.append({"date": p.date.isoformat(), "side": sc.parties[p.side].key, "issue": issue.key,
+                     "reported": p.value, "precision": p.precision, "simulated_mean": float(weights @ x[:, k]),
+                     "z_mean": float(weights @ z), "z_rms": float(math.sqrt(weights @ np.square(z))),
+                     "source": p.source})
+    return rows
+
+
+def _warnings(fc: Forecast, particles: int, target_ess: float) -> list[str]:
+    out = []
+    ess = fc.result.ess
+    if ess < MIN_ESS:
+        out.append(f"the effective sample size is only {ess:,.0f}: too small to trust. The record is hard for the "
+                   f"model to reproduce (see the observations with large |z| in forecast.json). Rerun with more "
+                   f"particles (--particles {4 * particles:,}), and check that the record's precisions are not "
+                   f"tighter than the reports allow.")
+    elif not fc.result.reached:
+        out.append(f"the sampler stopped at an ESS of {ess:,.0f}, below the target {target_ess:,.0f}: the "
+                   f"intervals are wider for it. Rerun with more particles (--particles {2 * particles:,}).")
+    worst = [f for f in fc.fit if f["z_rms"] > 3]
+    for f in worst:
+        out.append(f"the model reproduces {f['side']}'s {f['issue']} of {f['date']} poorly (reported "
+                   f"{f['reported']:g}, simulated {f['simulated_mean']:.3g} on average, |z| ≈ {f['z_rms']:.1f})")
+    return out
