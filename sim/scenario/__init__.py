@@ -35,6 +35,7 @@ from sim.scenario.spec import (
 
 __all__ = [
     "MILESTONES", "Acceptance", "Bounds", "EventFact", "EventSpec", "FactorSpec", "Meeting", "News", "Param",
-    "PartySpec", "Position", "Ratification", "Record", "RoundFact", "Scenario", "ScenarioError", "Tactic", "find_scenario", "load_scenario", "parse_scenario", "read_document",
-    "resolve_path", "scenario_dirs", "scenario_files", "unknown_path_message", "with_values",
+    "PartySpec", "Position", "Ratification", "Record", "RoundFact", "Scenario", "ScenarioError", "Tactic",
+    "find_scenario", "load_scenario", "parse_scenario", "read_document", "resolve_path", "scenario_dirs",
+    "scenario_files", "unknown_path_message", "with_values",
 ]
