@@ -1,4 +1,5 @@
-"""Command-line interface: ``python -m sim {run,sweep,sensitivity,compare,trace,plot,validate,app,check,params}``.
+"""Command-line interface: ``python -m sim <command>`` (run, forecast, sweep, sensitivity, compare, trace, plot,
+validate, app, check, params).
 
 Exit codes: 0 success; 1 some replications failed; 2 bad input (scenario file,
 arguments, results folder); 130 interrupted.
@@ -7,6 +8,7 @@ arguments, results folder); 130 interrupted.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import sys
 from pathlib import Path
 
@@ -72,6 +74,63 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"{result.failures:,} replication(s) failed; their errors are in runs/ (column 'error').",
               file=sys.stderr)
         return 1
+    return 0
+
+
+def _date(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date like 2025-10-25, got {value!r}") from None
+
+
+def cmd_forecast(args: argparse.Namespace) -> int:
+    """``forecast``: the scenario conditioned on its record as of a date (or a timeline of them)."""
+    import time
+
+    from sim import forecast, forecast_report
+
+    scenario = load_scenario(args.scenario)
+    if scenario.record is None and not args.timeline and args.as_of is not None:
+        print(f"note: {scenario.path} has no [record]: the forecast conditions only on no agreement by "
+              f"{args.as_of}", file=sys.stderr)
+    settings = {"seed": args.seed, "workers": args.workers, "particles": args.particles,
+                "target_ess": args.target_ess, "engine": args.engine}
+
+    def progress(row: dict) -> None:
+        if not args.quiet:
+            print(f"  population {row['population']}: {row['particles']:,} particles, λ = {row['lambda']:.3f}, "
+                  f"ESS {row['ess']:,.0f}", file=sys.stderr, flush=True)
+
+    try:
+        forecast.evidence(scenario, args.as_of)  # a bad date is refused before anything runs
+        runner.warm_up(scenario, args.engine)
+        if args.timeline:
+            folder = _fresh_dir(Path(args.out)) if args.out else records.new_run_dir(RESULTS, scenario, "timeline-")
+            rows = forecast_report.timeline(scenario, args.as_of, **settings)
+            folder.mkdir(parents=True)
+            records.write_json(folder / "timeline.json", {"scenario": scenario.name, "rows": rows, **settings})
+            plots.save_figure(forecast_report.timeline_figure(scenario, rows), folder / "timeline.png")
+            print(f"P({MILESTONES[scenario.headline]} by {scenario.deadline} | record to date):")
+            for r in rows:
+                print(f"  {r['as_of'] or 'no record':<10}  {r['p']:.3f} [{r['low']:.3f}, {r['high']:.3f}]  "
+                      f"ESS {r['ess']:>8,.0f}  {'; '.join(r['news'])[:70]}")
+            print(f"Results: {folder}/ (timeline.json, timeline.png)")
+            return 0
+        out_dir = _fresh_dir(Path(args.out)) if args.out else records.new_run_dir(
+            RESULTS, scenario, f"forecast-{args.as_of or 'prior'}-")
+        t0 = time.perf_counter()
+        fc = forecast.forecast(scenario, args.as_of, progress=progress, **settings)
+        data = forecast_report.write(fc, out_dir, time.perf_counter() - t0, make_plots=not args.no_plots)
+    except forecast.ForecastError as exc:
+        raise UsageError(str(exc)) from None
+    print(forecast_report.headline(data))
+    print("\n".join(forecast_report.report(data)[1:]))
+    for warning in data["warnings"]:
+        print(f"warning: {warning}", file=sys.stderr)
+    print(f"Results: {out_dir}/ (runs/, forecast.json, summary.json, manifest.json"
+          + (", posterior.png, milestones.png, closing_day.png, terms.png, utility_plane.png)" if not args.no_plots
+             else ")"))
     return 0
 
 
@@ -277,6 +336,22 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--no-plots", action="store_true", help="skip the figures")
     r.add_argument("--quiet", action="store_true", help="no progress bar")
     r.set_defaults(func=cmd_run)
+
+    f = sub.add_parser("forecast", help="forecast conditioned on the scenario's record as of a date")
+    f.add_argument("scenario", help="scenario TOML file (its [record] is the evidence)")
+    f.add_argument("--as-of", type=_date, help="forecast date: the record up to it, and no agreement by it "
+                                                "(default: no record, the prior)")
+    f.add_argument("--timeline", action="store_true", help="a forecast as of every date with news (up to --as-of)")
+    f.add_argument("--seed", type=_seed, default=0, help="run seed (default 0)")
+    f.add_argument("--workers", type=_positive, default=1, help="worker processes (default 1)")
+    f.add_argument("--particles", type=_positive, default=20_000,
+                   help="particles per population, and replications of the prior (default 20,000)")
+    f.add_argument("--target-ess", type=_positive, default=2_000, help="effective sample size to reach (default 2,000)")
+    f.add_argument("--engine", choices=runner.ENGINES, default="batch")
+    f.add_argument("--out", help="output folder (default results/<scenario>/forecast-<date>-<timestamp>/)")
+    f.add_argument("--no-plots", action="store_true", help="skip the figures")
+    f.add_argument("--quiet", action="store_true", help="no progress lines")
+    f.set_defaults(func=cmd_forecast)
 
     t = sub.add_parser("trace", help="one replication, day by day, with its 'dance' plot")
     t.add_argument("scenario")

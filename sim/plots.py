@@ -63,7 +63,8 @@ def _summit_line(ax: Axes, scenario: Scenario, label: bool = True) -> None:
                     xytext=(3, -12), textcoords="offset points", fontsize=8)
 
 
-def _date_axis(ax: Axes) -> None:
+def date_axis(ax: Axes) -> None:
+    """Dates on the x axis, concisely labelled."""
     locator = mdates.AutoDateLocator(maxticks=8)
     ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
@@ -119,7 +120,7 @@ def closing_day_figure(path: Path, scenario: Scenario) -> Figure:
     ax2.set_ylim(0, 1)
     _summit_line(ax2, scenario, label=False)
     ax2.legend(fontsize=8, loc="lower right")
-    _date_axis(ax2)
+    date_axis(ax2)
     return fig
 
 
@@ -272,7 +273,7 @@ def dance_figure(model: NegotiationModel) -> Figure:
                 a.axvline(pd.Timestamp(sc.date_of(e.day)), color="#8e24aa", lw=1, alpha=0.6)
     axes[0].legend(fontsize=7, loc="upper right")
     axes[-1].legend(fontsize=7, loc="lower left")
-    _date_axis(axes[-1])
+    date_axis(axes[-1])
     outcome = ("agreement on " + sc.date_of(model.agreement_day).isoformat()) if model.agreement is not None \
         else ("walk-away" if model.walked_away else ("talks in progress" if model.running else "no agreement"))
     fig.suptitle(f"{sc.title}\nreplication {int(model.world.index)}: {outcome} (purple lines: events)", fontsize=9)
