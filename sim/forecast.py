@@ -239,13 +239,15 @@ def forecast(scenario: Scenario, as_of: dt.date | None, *, seed: int = 0, worker
         result = smc(simulator(Job(scenario, seed, ev, engine), pool, workers), seed=seed, n0=particles, n=particles,
                      target_ess=target_ess, progress=progress)
     pooled = result.batch
-    table = pa.concat_tables([extra[0] for extra in pooled.extra])
-    x = np.concatenate([extra[1] for extra in pooled.extra])
-    w = result.weights * len(result.weights)  # mean 1
-    posterior = table.append_column(analysis.WEIGHT, pa.array(w, pa.float64())).append_column(
-        "log_likelihood", pa.array(pooled.ll, pa.float64()))
+    # particles under 1/1,000 of the mean weight carry under 0.1% of the posterior together: left out
+    keep = result.weights * len(result.weights) >= 1e-3
+    weights = result.weights[keep] / result.weights[keep].sum()
+    table = pa.concat_tables([extra[0] for extra in pooled.extra]).filter(pa.array(keep))
+    x = np.concatenate([extra[1] for extra in pooled.extra])[keep]
+    posterior = table.append_column(analysis.WEIGHT, pa.array(weights * len(weights), pa.float64())).append_column(
+        "log_likelihood", pa.array(pooled.ll[keep], pa.float64()))
     fc = Forecast(scenario, ev, seed, prior.extra[0], posterior, result)
-    fc.fit = _fit(ev, x, result.weights, scenario)
+    fc.fit = _fit(ev, x, weights, scenario)
     fc.warnings = _warnings(fc, particles, target_ess)
     return fc
 

@@ -61,7 +61,7 @@ def summary(fc: Forecast, seconds: float) -> dict[str, Any]:
     return {
         "scenario": sc.name, "title": sc.title, "as_of": None if ev.as_of is None else ev.as_of.isoformat(),
         "summit": sc.deadline.isoformat(), "horizon": sc.horizon.isoformat(), "headline_milestone": sc.headline,
-        "seed": fc.seed, "ess": r.ess, "target_reached": r.reached, "particles": len(r.weights),
+        "seed": fc.seed, "ess": r.ess, "target_reached": r.reached, "particles": fc.posterior.num_rows,
         "simulations": r.simulations, "seconds": round(seconds, 2), "populations": r.history,
         "record": None if sc.record is None else sc.record.file,
         "evidence": {"positions": len(ev.positions), "events_struck": known.fired, "events_not_yet": known.quiet,
@@ -103,8 +103,7 @@ def write(fc: Forecast, out_dir: Path, seconds: float, *, make_plots: bool = Tru
     out_dir.mkdir(parents=True, exist_ok=False)
     runs = out_dir / records.RUNS
     runs.mkdir()
-    keep = fc.posterior.column(analysis.WEIGHT).to_numpy() > 0  # particles the record rules out carry nothing
-    records.write_part(fc.posterior.filter(keep), runs, 0)
+    records.write_part(fc.posterior, runs, 0)
     run_summary = analysis.summarize(runs, fc.scenario)
     records.write_json(out_dir / "summary.json", run_summary)
     data = summary(fc, seconds)
@@ -213,9 +212,13 @@ def timeline_figure(sc: Scenario, rows: list[dict[str, Any]]) -> Any:
     ax = fig.subplots()
     x = pd.to_datetime([r["as_of"] for r in dated])
     p = np.array([r["p"] for r in dated])
-    ax.fill_between(x, [r["low"] for r in dated], [r["high"] for r in dated], step="post", color=plots.COLORS[0],
-                    alpha=0.2, label="95% interval (on the ESS)")
-    ax.step(x, p, where="post", color=plots.COLORS[0], lw=2, label="forecast given the record to date")
+    # each forecast stands until the next news (the last one until the summit)
+    end = max(x[-1], pd.Timestamp(sc.deadline))
+    xs = x.append(pd.DatetimeIndex([end]))
+    low, high = [r["low"] for r in dated], [r["high"] for r in dated]
+    ax.fill_between(xs, [*low, low[-1]], [*high, high[-1]], step="post", color=plots.COLORS[0], alpha=0.2,
+                    label="95% interval (on the ESS)")
+    ax.step(xs, [*p, p[-1]], where="post", color=plots.COLORS[0], lw=2, label="forecast given the record to date")
     ax.plot(x, p, "o", color=plots.COLORS[0], ms=5)
     prior = rows[0]["prior"]
     ax.axhline(prior, color="grey", ls="--", lw=1, label=f"prior, no record ({prior:.2f})")

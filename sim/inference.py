@@ -45,6 +45,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from scipy.linalg import solve_triangular
 from scipy.special import gammaln, logsumexp, ndtr, ndtri
 from scipy.stats import chi2
 
@@ -52,6 +53,11 @@ from sim.world import uniforms
 
 #: Replication indices of population t start at t × STRIDE (distinct nuisance draws per population).
 STRIDE = 1 << 32
+#: A tempering step keeps at least this ESS (or the target, if lower): the next proposal is
+#: fitted to it, and a t in a few dozen dimensions needs a few hundred effective particles.
+MIN_STEP_ESS = 1000
+#: Populations pooled at a time (the most recent ones): bounds the cost of the balance heuristic.
+POOL = 4
 U_MIN = 2.0**-53  # uniforms stay strictly inside (0, 1): inverse CDFs stay finite
 
 
@@ -81,10 +87,20 @@ class Draw:
     batch: Batch
     z: np.ndarray
     proposal: Proposal | None
+    _densities: dict[int, np.ndarray] = field(default_factory=dict, repr=False)
 
-    def log_q(self, z: np.ndarray) -> np.ndarray:
-        """The log density of this population's proposal at ``z``."""
-        return log_prior(z) if self.proposal is None else self.proposal.log_density(z)
+    def density_of(self, other: Draw) -> np.ndarray:
+        """Log of ``other``'s proposal density at this population's particles (cached: pooled
+        weights need every pair, again at every step)."""
+        if other.number not in self._densities:
+            q = other.proposal
+            self._densities[other.number] = log_prior(self.z) if q is None else q.log_density(self.z)
+        return self._densities[other.number]
+
+    @property
+    def log_prior(self) -> np.ndarray:
+        """Log of the prior density at this population's particles."""
+        return self.density_of(_PRIOR)
 
 
 @dataclass
@@ -106,6 +122,10 @@ class Result:
         b = [d.batch for d in self.draws]
         return Batch(np.concatenate([x.u for x in b]), np.concatenate([x.ll for x in b]),
                      np.concatenate([x.ok for x in b]), [x.extra for x in b])
+
+
+_PRIOR = Draw(-1, Batch(np.empty((0, 0)), np.empty(0), np.empty(0, dtype=bool)), np.empty((0, 0)), None)
+"""Stands for the prior as a proposal (population 0's)."""
 
 
 def kish_ess(log_w: np.ndarray) -> tuple[np.ndarray, float]:
@@ -169,7 +189,7 @@ class Proposal:
     def log_density(self, z: np.ndarray) -> np.ndarray:
         """Log q(z) of each row of ``z``."""
         d, nu = len(self.mean), self.dof
-        y = np.linalg.solve(self.chol, (z - self.mean).T).T
+        y = solve_triangular(self.chol, (z - self.mean).T, lower=True).T
         delta = np.square(y).sum(axis=1)
         log_t = (gammaln((nu + d) / 2) - gammaln(nu / 2) - 0.5 * d * math.log(nu * math.pi)
                  - float(np.log(np.diag(self.chol)).sum()) - 0.5 * (nu + d) * np.log1p(delta / nu))
@@ -214,61 +234,61 @@ def smc(simulate: Simulator, *, seed: int, n0: int, n: int, target_ess: float, r
     max_n = max_n or 10 * n
     draw = Draw(0, simulate(None, 0, n0), np.empty((n0, 0)), None)
     draw.z = to_probit(draw.batch.u)
-    log_base = np.where(draw.batch.ok, 0.0, -np.inf)
+    pool = [draw]
+    log_base = _pooled(pool, lam=0.0, log=True)
     lam = _level(log_base, draw.batch.ll, 0.0, rho, target_ess, n0)
     history: list[dict[str, float]] = []
     simulations = n0
     _log(history, draw, lam, kish_ess(log_base + lam * draw.batch.ll)[1], simulations, progress)
-    t = 1
-    while lam < 1.0 and t < max_populations:  # temper: each population from a t fitted to the last
-        weights, ess = kish_ess(log_base + lam * draw.batch.ll)
-        if ess < 2:
+    floor = min(target_ess, MIN_STEP_ESS)
+    t, size = 1, n
+    while t < max_populations:
+        weights, ess = _pooled(pool, lam)
+        if (lam >= 1.0 and ess >= target_ess) or ess < 2:
             break
-        proposal = Proposal.fit(draw.z, weights)
-        z = proposal.sample(seed, f"abc.{t}.proposal", 0, n)
-        draw = Draw(t, simulate(to_uniform(z), t * STRIDE, n), z, proposal)
-        log_base = np.where(draw.batch.ok, log_prior(z) - proposal.log_density(z), -np.inf)
-        lam = _level(log_base, draw.batch.ll, lam, rho, target_ess, n)
-        simulations += n
-        _log(history, draw, lam, kish_ess(log_base + lam * draw.batch.ll)[1], simulations, progress)
-        t += 1
-    pool = [draw]
-    weights, ess = _pooled(pool)
-    while ess < target_ess and t < max_populations:  # at λ = 1: pool populations until the ESS suffices
-        z_all = np.concatenate([d.z for d in pool])
-        proposal = Proposal.fit(z_all, weights)
-        last = pool[-1]
-        efficiency = max(kish_ess(_pooled([last], log=True))[1], 1.0) / len(last.z)
-        size = int(min(max_n, max(n, math.ceil(1.2 * (target_ess - ess) / efficiency))))
+        proposal = Proposal.fit(np.concatenate([d.z for d in pool]), weights)
+        if lam >= 1.0:  # at the target: as many particles as the last population's efficiency says are needed
+            last = _pooled([pool[-1]], 1.0)[1] / len(pool[-1].z)
+            size = int(min(max_n, max(n, math.ceil(1.2 * (target_ess - ess) / max(last, 1e-6)))))
         z = proposal.sample(seed, f"abc.{t}.proposal", 0, size)
-        pool.append(Draw(t, simulate(to_uniform(z), t * STRIDE, size), z, proposal))
-        weights, ess = _pooled(pool)
+        pool = [*pool[-(POOL - 1):], Draw(t, simulate(to_uniform(z), t * STRIDE, size), z, proposal)]
         simulations += size
-        _log(history, pool[-1], 1.0, ess, simulations, progress)
+        ll = np.concatenate([d.batch.ll for d in pool])
+        log_base = _pooled(pool, lam=0.0, log=True)
+        if lam < 1.0:
+            if kish_ess(log_base + lam * ll)[1] < floor:  # too few effective particles yet: more, same λ
+                size = min(max_n, 2 * size)
+            else:
+                lam = _level(log_base, ll, lam, rho, target_ess, len(ll), floor)
+        _log(history, pool[-1], lam, kish_ess(log_base + lam * ll)[1], simulations, progress)
         t += 1
-    return Result(pool, weights, ess, 1.0 if lam >= 1.0 else lam, history, simulations,
-                  reached=lam >= 1.0 and ess >= target_ess)
+    if lam < 1.0:  # out of populations: what the last pool says of the posterior itself, however thin
+        pool = pool[-1:]
+    weights, ess = _pooled(pool, 1.0)
+    return Result(pool, weights, ess, lam, history, simulations, reached=lam >= 1.0 and ess >= target_ess)
 
 
-def _pooled(pool: list[Draw], log: bool = False) -> Any:
-    """Posterior weights of the pooled populations (λ = 1): prior × kernel over the balance
-    heuristic's mixture of their proposals. ``log``: the log-weights instead."""
-    z = np.concatenate([d.z for d in pool])
+def _pooled(pool: list[Draw], lam: float = 1.0, log: bool = False) -> Any:
+    """Weights of the pooled populations at tempering level ``lam``: prior × kernel^λ over the
+    balance heuristic's mixture of their proposals (Veach & Guibas 1995; Cornuet et al. 2012).
+    ``log``: the log-weights instead of ``(weights, ESS)``."""
     ok = np.concatenate([d.batch.ok for d in pool])
     ll = np.concatenate([d.batch.ll for d in pool])
-    total = len(z)
-    log_mix = logsumexp(np.stack([math.log(len(d.z) / total) + d.log_q(z) for d in pool]), axis=0)
-    log_w = np.where(ok, log_prior(z) + ll - log_mix, -np.inf)
+    total = len(ok)
+    log_mix = logsumexp(np.stack([math.log(len(q.z) / total) + np.concatenate([d.density_of(q) for d in pool])
+                                  for q in pool]), axis=0)
+    log_w = np.where(ok, np.concatenate([d.log_prior for d in pool]) + lam * ll - log_mix, -np.inf)
     return log_w if log else kish_ess(log_w)
 
 
-def _level(log_base: np.ndarray, ll: np.ndarray, lam: float, rho: float, target_ess: float, size: int) -> float:
+def _level(log_base: np.ndarray, ll: np.ndarray, lam: float, rho: float, target_ess: float, size: int,
+           floor: float = 0.0) -> float:
     """How far to temper a population: all the way if the ESS stays above the target (or half
-    the population), else until it falls to ``rho`` of its value at the last level (so every
-    population moves λ up, however poor its proposal)."""
+    the population), else until it falls to ``rho`` of its value at the last level, but not
+    below ``floor`` (a proposal fitted to fewer effective particles would be poor)."""
     if kish_ess(log_base + ll)[1] >= min(target_ess, rho * size):
         return 1.0
-    return next_lambda(log_base, ll, lam, rho * kish_ess(log_base + lam * ll)[1])
+    return next_lambda(log_base, ll, lam, max(floor, rho * kish_ess(log_base + lam * ll)[1]))
 
 
 def _log(history: list[dict[str, float]], draw: Draw, lam: float, ess: float, simulations: int,
