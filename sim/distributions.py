@@ -11,6 +11,7 @@ module adds the scenario file's names, validation and messages, and ``choice``.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,22 +49,8 @@ class Dist:
     def frozen(self) -> Any:
         """The :mod:`scipy.stats` frozen distribution (None for ``choice``, a discrete
         distribution on listed values)."""
-        p = dict(self.params)
-        match self.kind:
-            case "uniform":
-                return stats.uniform(loc=p["low"], scale=p["high"] - p["low"])
-            case "normal":
-                return stats.norm(loc=p["mean"], scale=p["sd"])
-            case "truncnormal":
-                return stats.truncnorm((p["low"] - p["mean"]) / p["sd"], (p["high"] - p["mean"]) / p["sd"],
-                                       loc=p["mean"], scale=p["sd"])
-            case "triangular":
-                return stats.triang((p["mode"] - p["low"]) / (p["high"] - p["low"]), loc=p["low"],
-                                    scale=p["high"] - p["low"])
-            case "beta":
-                lo, hi = p.get("low", 0.0), p.get("high", 1.0)
-                return stats.beta(p["a"], p["b"], loc=lo, scale=hi - lo)
-        return None
+        return _frozen(self.kind, self.params)
+
 
     @property
     def support(self) -> tuple[float, float]:
@@ -109,6 +96,28 @@ class Dist:
             values, w = self._choices()
             return (w[None, :] * (values[None, :] <= x.reshape(-1, 1))).sum(axis=1).reshape(x.shape)
         return self.frozen().cdf(x)
+
+
+@functools.lru_cache(maxsize=1024)
+def _frozen(kind: str, params: tuple[tuple[str, Any], ...]) -> Any:
+    """A :mod:`scipy.stats` frozen distribution (made once: freezing one costs far more than a
+    vectorised ppf of a chunk)."""
+    p = dict(params)
+    match kind:
+        case "uniform":
+            return stats.uniform(loc=p["low"], scale=p["high"] - p["low"])
+        case "normal":
+            return stats.norm(loc=p["mean"], scale=p["sd"])
+        case "truncnormal":
+            return stats.truncnorm((p["low"] - p["mean"]) / p["sd"], (p["high"] - p["mean"]) / p["sd"],
+                                   loc=p["mean"], scale=p["sd"])
+        case "triangular":
+            return stats.triang((p["mode"] - p["low"]) / (p["high"] - p["low"]), loc=p["low"],
+                                scale=p["high"] - p["low"])
+        case "beta":
+            lo, hi = p.get("low", 0.0), p.get("high", 1.0)
+            return stats.beta(p["a"], p["b"], loc=lo, scale=hi - lo)
+    return None
 
 
 def _number(name: str, value: Any) -> float:

@@ -144,7 +144,7 @@ def next_lambda(log_base: np.ndarray, ll: np.ndarray, lam: float, min_ess: float
     if kish_ess(log_base + ll)[1] >= min_ess:
         return 1.0
     lo, hi = lam, 1.0
-    for _ in range(50):
+    for _ in range(30):  # to within 1e-9
         mid = 0.5 * (lo + hi)
         if kish_ess(log_base + mid * ll)[1] >= min_ess:
             lo = mid

@@ -1,0 +1,156 @@
+"""Does the forecast's inference work? Simulation-based calibration (Talts et al. 2018).
+
+Draw "true" worlds from the scenario's prior; keep those whose talks are still open on the
+forecast date (the question is only asked then); give each the record the model itself
+would have produced — every reported position of the real record (same dates, sides,
+issues, precisions) read off the true world's standing offers plus Gaussian reporting error
+of the stated precision, the events and rounds as they happened in it — and condition on it
+exactly as :mod:`sim.forecast` does. If the inference is right:
+
+- each uncertain parameter's 50% and 90% posterior intervals cover its true value in 50%
+  and 90% of the worlds;
+- the forecasts of the headline milestone by the summit are calibrated (Spiegelhalter's z
+  test, and reliability bins) and beat the prior (no record) in Brier score.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+from scipy.special import ndtri
+
+from sim import analysis, batch, runner
+from sim.forecast import Evidence, Job, evidence, simulator, still_open
+from sim.inference import smc
+from sim.scenario import Scenario
+from sim.world import SCHEDULED, Known, sample_worlds, uniforms
+
+#: Posterior intervals checked: central 50% and 90%.
+LEVELS = {"50": (0.25, 0.75), "90": (0.05, 0.95)}
+
+
+def truths(scenario: Scenario, as_of_day: int, n: int, seed: int) -> list[int]:
+    """The replication indices of the first ``n`` prior worlds (of ``seed``) whose talks are
+    still open on ``as_of_day``."""
+    found: list[int] = []
+    first = 0
+    while len(found) < n:
+        size = 4 * (n - len(found)) + 16
+        out = batch.run_worlds(scenario, sample_worlds(scenario, seed, first, size))
+        found += [first + int(k) for k in np.flatnonzero(still_open(out, as_of_day))]
+        first += size
+    return found[:n]
+
+
+def synthetic_evidence(scenario: Scenario, real: Evidence, seed: int, index: int) -> tuple[Evidence, dict[str, Any]]:
+    """The record true world ``index`` (of ``seed``) would have produced, shaped like ``real``
+    (its positions' dates, sides, issues and precisions; its events and rounds), and the
+    world's truth: its sampled parameters and whether the headline was reached by the summit."""
+    world = sample_worlds(scenario, seed, index, 1)
+    out = batch.run_worlds(scenario, world)
+    standing = out.standing[0, real.obs, real.side, real.issue]
+    noise = uniforms(seed, "sbc.noise", index, 1, max(len(real.positions), 1))[0, : len(real.positions)]
+    values = standing + real.precision * ndtri(noise)
+    positions = tuple(dataclasses.replace(p, value=float(v)) for p, v in zip(real.positions, values, strict=True))
+    listed = {*real.known.fired, *real.known.quiet}  # the events the real record speaks of
+    fired = {e.name: int(d) for e, d in zip(scenario.events, world.event_day[0], strict=True)
+             if e.name in listed and 0 <= d <= real.day}
+    quiet = {name: real.day for name in listed if name not in fired}
+    held = {int(d): bool(world.meetings[0, d] == SCHEDULED) for d in real.known.rounds}
+    ev = dataclasses.replace(real, positions=positions, value=values, known=Known(fired, quiet, held))
+    day = getattr(out, f"{_day_field(scenario)}")[0]
+    truth = {"params": {k: float(v[0]) for k, v in world.sampled.items()},
+             "headline": bool(0 <= day <= scenario.summit_day)}
+    return ev, truth
+
+
+def _day_field(scenario: Scenario) -> str:
+    return {"agreement": "agreement_day", "signed": "signed_day", "ratified": "ratified_day"}[scenario.headline]
+
+
+def case(args: tuple[Scenario, Evidence, int, int, int, float]) -> dict[str, Any]:
+    """Condition on one true world's synthetic record; its coverage and forecast."""
+    scenario, real, seed, index, particles, target_ess = args
+    ev, truth = synthetic_evidence(scenario, real, seed, index)
+    result = smc(simulator(Job(scenario, seed, ev), None, 1), seed=seed, n0=particles, n=particles,
+                 target_ess=target_ess)
+    tables = pa.concat_tables([extra[0] for extra in result.batch.extra])
+    w = result.weights
+    covered = {}
+    for path, value in truth["params"].items():
+        x = tables.column(f"param.{path}").to_numpy()
+        q = analysis.quantiles(x, w)
+        if q is None:
+            continue
+        covered[path] = {"50": q["q25"] <= value <= q["q75"], "90": q["q05"] <= value <= q["q95"]}
+    day = tables.column(f"{scenario.headline}_day").fill_null(-1).to_numpy(zero_copy_only=False)
+    hit = (day >= 0) & (day <= scenario.summit_day)
+    return {"index": index, "truth": truth["headline"], "p": float(w @ hit), "ess": result.ess,
+            "covered": covered}
+
+
+def calibrate(scenario: Scenario, as_of: Any, *, worlds: int = 200, seed: int = 0, particles: int = 1000,
+              target_ess: float = 400, workers: int = 1,
+              progress: Callable[[int], None] | None = None) -> dict[str, Any]:
+    """Simulation-based calibration of forecasts of ``scenario`` as of ``as_of`` (see the module
+    docstring): ``worlds`` true worlds, each conditioned on its own synthetic record."""
+    real = evidence(scenario, as_of)
+    indices = truths(scenario, real.day, worlds, seed)
+    tasks = [(scenario, real, seed, k, particles, target_ess) for k in indices]
+    if workers > 1:
+        with runner.process_pool(workers) as pool:
+            done = {k[3]: fut for k, fut in runner.as_completed_bounded(pool, case, tasks, 2 * workers)}
+            results = [done[k].result() for k in indices]
+    else:
+        results = []
+        for t in tasks:
+            results.append(case(t))
+            if progress:
+                progress(len(results))
+    prior_table = runner.run_chunk(scenario, seed, 0, 20_000)
+    day = prior_table.column(f"{scenario.headline}_day").fill_null(-1).to_numpy(zero_copy_only=False)
+    prior_p = float(((day >= 0) & (day <= scenario.summit_day)).mean())
+    return summarize(results, prior_p)
+
+
+def summarize(results: list[dict[str, Any]], prior_p: float) -> dict[str, Any]:
+    """Coverage (pooled and per parameter), calibration and Brier scores of calibration cases."""
+    y = np.array([r["truth"] for r in results], dtype=float)
+    p = np.array([r["p"] for r in results])
+    paths = sorted({k for r in results for k in r["covered"]})
+    per = {path: {lvl: float(np.mean([r["covered"][path][lvl] for r in results if path in r["covered"]]))
+                  for lvl in LEVELS} for path in paths}
+    pooled = {lvl: float(np.mean([c[lvl] for r in results for c in r["covered"].values()])) for lvl in LEVELS}
+    return {"worlds": len(results), "coverage": pooled, "coverage_by_parameter": per,
+            "brier": brier(p, y), "brier_prior": brier(np.full(len(y), prior_p), y), "prior_p": prior_p,
+            "spiegelhalter_z": spiegelhalter(p, y), "reliability": reliability(p, y),
+            "mean_forecast": float(p.mean()), "frequency": float(y.mean()),
+            "ess_median": float(np.median([r["ess"] for r in results]))}
+
+
+def brier(p: np.ndarray, y: np.ndarray) -> float:
+    """The Brier score: mean squared error of probability forecasts ``p`` of outcomes ``y``."""
+    return float(np.mean(np.square(p - y)))
+
+
+def spiegelhalter(p: np.ndarray, y: np.ndarray) -> float:
+    """Spiegelhalter's (1986) z statistic of calibration: ~N(0, 1) if the forecasts ``p`` are
+    calibrated for outcomes ``y``."""
+    var = float(np.sum(np.square(1 - 2 * p) * p * (1 - p)))
+    return float(np.sum((y - p) * (1 - 2 * p)) / math.sqrt(var)) if var > 0 else math.nan
+
+
+def reliability(p: np.ndarray, y: np.ndarray, bins: int = 10) -> list[dict[str, float]]:
+    """Forecast probability bins: count, mean forecast and observed frequency of each."""
+    edges = np.linspace(0, 1, bins + 1)
+    which = np.clip(np.digitize(p, edges) - 1, 0, bins - 1)
+    return [{"low": float(edges[b]), "high": float(edges[b + 1]), "count": int((which == b).sum()),
+             "forecast": float(p[which == b].mean()) if (which == b).any() else math.nan,
+             "observed": float(y[which == b].mean()) if (which == b).any() else math.nan}
+            for b in range(bins)]
+
