@@ -50,14 +50,20 @@ def ess(weights: np.ndarray) -> float:
     return total * total / squares if squares > 0 else 0.0
 
 
+def equal_weights(weights: np.ndarray | None) -> bool:
+    """Whether ``weights`` are absent or all equal (then every figure is the unweighted one,
+    exactly: a forecast without a record is the prior run)."""
+    return weights is None or len(weights) == 0 or bool(np.all(weights == weights[0]))
+
+
 def proportion(hit: np.ndarray, weights: np.ndarray | None = None) -> dict[str, float]:
     """The share of ``hit`` with its 95% Wilson interval: ``p``, ``low``, ``high``, the count
     ``k`` and size ``n``; weighted, ``p`` is the weighted share and the interval uses the
     effective sample size (``ess``)."""
-    if weights is None:
+    if weights is None or equal_weights(weights):
         k, n = int(hit.sum()), len(hit)
         p, lo, hi = wilson(k, n)
-        return {"p": p, "low": lo, "high": hi, "k": k, "n": n}
+        return {"p": p, "low": lo, "high": hi, "k": k, "n": n} | ({} if weights is None else {"ess": float(n)})
     total = float(weights.sum())
     n_eff = ess(weights)
     p = float(weights[hit].sum() / total) if total > 0 else math.nan
@@ -69,7 +75,7 @@ def quantiles(values: np.ndarray, weights: np.ndarray | None = None) -> dict[str
     """Quantiles (5, 25, 50, 75, 95%) and mean of the non-NaN values (weighted if ``weights``);
     None if there are none."""
     nan = np.isnan(values)
-    if weights is not None:
+    if weights is not None and not equal_weights(weights):
         v, w = values[~nan], weights[~nan]
         if v.size == 0 or w.sum() <= 0:
             return None

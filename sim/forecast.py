@@ -242,9 +242,12 @@ def forecast(scenario: Scenario, as_of: dt.date | None, *, seed: int = 0, worker
     # particles under 1/1,000 of the mean weight carry under 0.1% of the posterior together: left out
     keep = result.weights * len(result.weights) >= 1e-3
     weights = result.weights[keep] / result.weights[keep].sum()
+    if np.ptp(weights) <= 1e-12 * weights.max():  # equal weights (no record): exactly those of the prior run
+        weights = np.full(len(weights), 1.0 / len(weights))
     table = pa.concat_tables([extra[0] for extra in pooled.extra]).filter(pa.array(keep))
     x = np.concatenate([extra[1] for extra in pooled.extra])[keep]
-    posterior = table.append_column(analysis.WEIGHT, pa.array(weights * len(weights), pa.float64())).append_column(
+    mean_one = np.ones(len(weights)) if analysis.equal_weights(weights) else weights * len(weights)
+    posterior = table.append_column(analysis.WEIGHT, pa.array(mean_one, pa.float64())).append_column(
         "log_likelihood", pa.array(pooled.ll[keep], pa.float64()))
     fc = Forecast(scenario, ev, seed, prior.extra[0], posterior, result)
     fc.fit = _fit(ev, x, weights, scenario)

@@ -88,6 +88,11 @@ def scenarios(draw):
     worst_b = [10.0 - b for b in best_b]
     data["parties"] = {"a": _side(draw, "a", best_a, worst_a, n_issues),
                        "b": _side(draw, "b", best_b, worst_b, n_issues)}
+    horizon_days = (data["scenario"]["horizon"] - start).days
+    data["record"] = {"positions": [  # standing offers are recorded on these days, by both engines
+        {"date": start + dt.timedelta(days=draw(st.integers(0, horizon_days))), "side": draw(st.sampled_from("ab")),
+         "issue": f"i{draw(st.integers(0, n_issues - 1))}", "value": 5.0, "precision": 1.0, "source": "test"}
+        for _ in range(draw(st.integers(0, 4)))]}
     data["events"] = [
         {"name": "dated", "party": "a", "date": start + dt.timedelta(days=3), "probability": 0.5,
          "duration_days": 10, "effects": {"reservation": 0.1, "beta_factor": 0.5}},
