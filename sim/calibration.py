@@ -77,7 +77,7 @@ def case(args: tuple[Scenario, Evidence, int, int, int, float]) -> dict[str, Any
     """Condition on one true world's synthetic record; its coverage and forecast."""
     scenario, real, seed, index, particles, target_ess = args
     ev, truth = synthetic_evidence(scenario, real, seed, index)
-    result = smc(simulator(Job(scenario, seed, ev), None, 1), seed=seed, n0=particles, n=particles,
+    result = smc(simulator(Job(scenario, seed, ev, records=False), None, 1), seed=seed, n0=particles, n=particles,
                  target_ess=target_ess)
     tables = pa.concat_tables([extra[0] for extra in result.batch.extra])
     w = result.weights
@@ -88,7 +88,7 @@ def case(args: tuple[Scenario, Evidence, int, int, int, float]) -> dict[str, Any
         if q is None:
             continue
         covered[path] = {"50": q["q25"] <= value <= q["q75"], "90": q["q05"] <= value <= q["q95"]}
-    day = tables.column(f"{scenario.headline}_day").fill_null(-1).to_numpy(zero_copy_only=False)
+    day = tables.column(_day_field(scenario)).to_numpy()
     hit = (day >= 0) & (day <= scenario.summit_day)
     return {"index": index, "truth": truth["headline"], "p": float(w @ hit), "ess": result.ess,
             "covered": covered}

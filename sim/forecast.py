@@ -130,6 +130,7 @@ class Job:
     seed: int
     evidence: Evidence
     engine: str = "batch"
+    records: bool = True  # False: only the sampled parameters and milestone days (calibration's needs)
 
 
 def inferred(scenario: Scenario) -> list[tuple[str, int]]:
@@ -158,8 +159,11 @@ def simulate_task(args: tuple[Job, np.ndarray | None, int, int]) -> Batch:
     x = simulated(out, ev)
     ll = -0.5 * np.square((x - ev.value) / ev.precision).sum(axis=1)
     ok = still_open(out, ev.day) if not ev.empty else np.ones(n, dtype=bool)
-    table = records.chunk_table(sc, worlds, out)
-    return Batch(u, ll, ok, (table, x))
+    if job.records:
+        return Batch(u, ll, ok, (records.chunk_table(sc, worlds, out), x))
+    light = {f"param.{k}": v for k, v in worlds.sampled.items()} | {
+        "agreement_day": out.agreement_day, "signed_day": out.signed_day, "ratified_day": out.ratified_day}
+    return Batch(u, ll, ok, (pa.table(light), x))
 
 
 def _concat(parts: list[Batch]) -> Batch:
