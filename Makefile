@@ -35,7 +35,7 @@ $(VENV)/.installed-test: pyproject.toml | $(VENV)/bin/python
 	touch $@ $(VENV)/.installed-run
 
 run: $(VENV)/.installed-run
-	$(PY) -m sim run scenarios/us_korea_2025.toml --runs 10000 --seed 7 --workers 2
+	$(PY) -m sim forecast scenarios/us_korea_2025.toml --as-of 2025-10-25 --seed 7 --workers 2
 
 # The page's browser test drives Debian's chromium (headless); install it if it is missing.
 browser:
@@ -54,6 +54,7 @@ lint: $(VENV)/.installed-test
 
 bench: $(VENV)/.installed-test
 	$(PY) benchmarks/bench_run.py
+	$(PY) benchmarks/bench_forecast.py
 
 
 clean:

@@ -1,0 +1,133 @@
+"""Backtesting cases: a scenario with its record, the dates to forecast from, and what happened.
+
+A case file is a scenario file (it may ``extends`` another) with a ``[case]`` table::
+
+    [case]
+    title = "US–Korea, July round"
+    forecast_dates = [2025-07-14, 2025-07-23, 2025-07-28]
+    base_rate = { p = 0.53, source = "facts.md, reference class: 8 of 15 partners ..." }
+
+    [[case.outcomes]]               # one per real instance (a reference class lists several)
+    label = "Korea"
+    agreement = 2025-07-30          # the day a milestone was reached ...
+    signed = { not_by = 2025-10-25 }  # ... or a day by which it had not been
+    terms = { investment = 350, tariff = 15 }   # realised terms, optional
+
+The scored event is the scenario's headline milestone reached on or before its deadline
+(the summit date); every outcome must settle it, and every forecast date must come before
+the headline milestone was reached (a forecast is made while the talks are open).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sim.scenario import MILESTONES, Scenario, ScenarioError, parse_scenario, read_document
+from sim.scenario.reader import Reader
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened in one real instance of a case.
+
+    Attributes:
+        label: Which instance (a partner of a reference class), or the case's title.
+        reached: Milestone → the day (since the scenario's start) it was reached.
+        not_by: Milestone → a day by which it had not been reached.
+        terms: Issue → the value agreed.
+    """
+
+    label: str
+    reached: dict[str, int]
+    not_by: dict[str, int]
+    terms: dict[str, float]
+
+    def headline(self, scenario: Scenario) -> bool:
+        """Whether the headline milestone was reached on or before the scenario's deadline."""
+        day = self.reached.get(scenario.headline)
+        return day is not None and day <= scenario.summit_day
+
+
+@dataclass(frozen=True)
+class Case:
+    """A backtesting case (see the module docstring)."""
+
+    path: str
+    title: str
+    scenario: Scenario
+    forecast_dates: tuple[dt.date, ...]
+    base_rate: float
+    base_rate_source: str
+    outcomes: tuple[Outcome, ...]
+
+
+def load_case(path: str | Path) -> Case:
+    """Read and validate a case file.
+
+    Raises:
+        ScenarioError: naming the file, the field and the problem.
+    """
+    document, sha = read_document(path)
+    file = str(path)
+    if "case" not in document:
+        raise ScenarioError(file, "case", "is required: a case file is a scenario with a [case] table")
+    raw = document.pop("case")
+    scenario = parse_scenario(document, file, sha)
+    r = Reader(file)
+    c = r.table(raw, "case", {"title", "forecast_dates", "base_rate", "outcomes"},
+                {"forecast_dates", "base_rate", "outcomes"})
+    title = r.string(c, "title", "case", default=scenario.title)
+    dates = c["forecast_dates"]
+    if not isinstance(dates, list) or not dates:
+        raise r.fail("case.forecast_dates", "must be a non-empty array of dates")
+    forecast_dates = tuple(_date(r, d, f"case.forecast_dates[{k}]", scenario) for k, d in enumerate(dates))
+    b = r.table(c["base_rate"], "case.base_rate", {"p", "source"}, {"p", "source"})
+    base_rate = r.number(b, "p", "case.base_rate", lo=0.0, hi=1.0, dist_ok=False).fixed
+    source = r.string(b, "source", "case.base_rate")
+    if not isinstance(c["outcomes"], list) or not c["outcomes"]:
+        raise r.fail("case.outcomes", "must be a non-empty array of [[case.outcomes]] tables")
+    outcomes = tuple(_outcome(r, o, f"case.outcomes[{k}]", scenario, title, forecast_dates)
+                     for k, o in enumerate(c["outcomes"]))
+    return Case(file, title, scenario, forecast_dates, base_rate, source, outcomes)
+
+
+def _date(r: Reader, raw: Any, path: str, scenario: Scenario) -> dt.date:
+    """A date inside the scenario's period."""
+    if isinstance(raw, dt.datetime) or not isinstance(raw, dt.date):
+        raise r.fail(path, f"must be a date like 2025-07-30 (no quotes), got {raw!r}")
+    if not scenario.start <= raw <= scenario.horizon:
+        raise r.fail(path, f"{raw} lies outside the scenario's period {scenario.start} .. {scenario.horizon}")
+    return raw
+
+
+def _outcome(r: Reader, raw: Any, path: str, sc: Scenario, title: str, dates: tuple[dt.date, ...]) -> Outcome:
+    o = r.table(raw, path, {"label", *MILESTONES, "terms"})
+    reached: dict[str, int] = {}
+    not_by: dict[str, int] = {}
+    for m in MILESTONES:
+        if m not in o:
+            continue
+        value = o[m]
+        if isinstance(value, dict):
+            t = r.table(value, f"{path}.{m}", {"not_by"}, {"not_by"})
+            not_by[m] = (_date(r, t["not_by"], f"{path}.{m}.not_by", sc) - sc.start).days
+        else:
+            reached[m] = (_date(r, value, f"{path}.{m}", sc) - sc.start).days
+    head = sc.headline
+    if head not in reached and not_by.get(head, -1) < sc.summit_day:
+        raise r.fail(f"{path}.{head}", f"the headline milestone must be settled: a date, or not_by on or after "
+                                       f"the deadline {sc.deadline}")
+    for k, date in enumerate(dates):
+        if head in reached and (date - sc.start).days >= reached[head]:
+            raise r.fail(f"case.forecast_dates[{k}]", f"{date} is on or after the {MILESTONES[head]} of "
+                                                      f"{r.string(o, 'label', path, default=title)} "
+                                                      f"({sc.date_of(reached[head])}): nothing left to forecast")
+    terms = r.table(o.get("terms", {}), f"{path}.terms", set(sc.issue_keys))
+    values = {}
+    for key in terms:
+        issue = sc.issues[sc.issue_keys.index(key)]
+        values[key] = r.number(terms, key, f"{path}.terms", lo=issue.low, hi=issue.high, dist_ok=False).fixed
+    return Outcome(r.string(o, "label", path, default=title), reached, not_by, values)
