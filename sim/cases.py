@@ -129,5 +129,8 @@ def _outcome(r: Reader, raw: Any, path: str, sc: Scenario, title: str, dates: tu
     values = {}
     for key in terms:
         issue = sc.issues[sc.issue_keys.index(key)]
-        values[key] = r.number(terms, key, f"{path}.terms", lo=issue.low, hi=issue.high, dist_ok=False).fixed
+        if issue.levels and isinstance(terms[key], str):  # a category by its name
+            values[key] = float(issue.levels.index(r.string(terms, key, f"{path}.terms", choices=issue.levels)))
+        else:
+            values[key] = r.number(terms, key, f"{path}.terms", lo=issue.low, hi=issue.high, dist_ok=False).fixed
     return Outcome(r.string(o, "label", path, default=title), reached, not_by, values)

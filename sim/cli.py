@@ -134,6 +134,42 @@ def cmd_forecast(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_backtest(args: argparse.Namespace) -> int:
+    """``backtest``: forecasts of real cases from their dates, scored against what happened."""
+    import glob
+    import shutil
+
+    from sim import backtest, backtest_report
+    from sim.cases import load_case
+
+    paths = args.cases or (sorted(glob.glob("scenarios/cases/*.toml")) if args.report else [])
+    if not paths:
+        raise UsageError("give case files (scenarios/cases/*.toml), or --report to run them all")
+    cases = [load_case(p) for p in paths]  # every file validated before anything runs
+    settings = {"seed": args.seed, "workers": args.workers, "particles": args.particles, "target_ess": args.target_ess}
+    folder = _fresh_dir(Path(args.out)) if args.out else RESULTS / "backtest" / records.new_run_dir(
+        Path("."), cases[0].scenario).name
+
+    def progress(text: str) -> None:
+        if not args.quiet:
+            print(f"  {text}", file=sys.stderr, flush=True)
+
+    rows = backtest.run(cases, progress=progress, **settings)
+    summary = backtest.summarize(rows)
+    figures = backtest_report.write(folder, rows, summary, settings)
+    print("\n".join(backtest_report.lines(rows, summary)))
+    print(f"Results: {folder}/ (backtest.json, reliability.png, pit.png)")
+    if args.report:
+        docs = Path("docs")
+        (docs / "img").mkdir(parents=True, exist_ok=True)
+        for fig in figures:
+            shutil.copyfile(fig, docs / "img" / f"backtest_{fig.name}")
+        with records.atomic_write(docs / "BACKTEST.md") as tmp:
+            tmp.write_text(backtest_report.markdown(rows, summary, settings, cases))
+        print(f"Report: {docs / 'BACKTEST.md'}")
+    return 0
+
+
 def cmd_trace(args: argparse.Namespace) -> int:
     """``trace``: one replication told day by day, with its dance plot."""
     from sim.model import NegotiationModel
@@ -352,6 +388,17 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--no-plots", action="store_true", help="skip the figures")
     f.add_argument("--quiet", action="store_true", help="no progress lines")
     f.set_defaults(func=cmd_forecast)
+
+    bt = sub.add_parser("backtest", help="score forecasts of real cases (scenarios/cases/) against what happened")
+    bt.add_argument("cases", nargs="*", help="case files (with --report and none: scenarios/cases/*.toml)")
+    bt.add_argument("--seed", type=_seed, default=0)
+    bt.add_argument("--workers", type=_positive, default=1)
+    bt.add_argument("--particles", type=_positive, default=10_000, help="particles per population (default 10,000)")
+    bt.add_argument("--target-ess", type=_positive, default=1_000, help="effective sample size per forecast")
+    bt.add_argument("--out", help="output folder (default results/backtest/<timestamp>/)")
+    bt.add_argument("--report", action="store_true", help="also write docs/BACKTEST.md and its figures")
+    bt.add_argument("--quiet", action="store_true")
+    bt.set_defaults(func=cmd_backtest)
 
     t = sub.add_parser("trace", help="one replication, day by day, with its 'dance' plot")
     t.add_argument("scenario")
