@@ -234,7 +234,8 @@ def report(summary: dict[str, Any]) -> list[str]:
 def point_summary(table: pa.Table, scenario: Scenario) -> dict[str, float]:
     """One design point's results as a flat row: per milestone P(before summit) with its 95%
     Wilson interval and P(by horizon); closing-day quantiles of the headline milestone; the
-    median and mean of each agreed term; mean utilities; counts."""
+    median and mean of each term and utility over the headline deals (the headline milestone
+    reached before the summit, as in :func:`summarize`); counts."""
     status = table.column("status")
     ok = pc.not_equal(status, "error").fill_null(True).to_numpy(zero_copy_only=False)
     n = int(ok.sum())
@@ -249,7 +250,7 @@ def point_summary(table: pa.Table, scenario: Scenario) -> dict[str, float]:
             closing = stats["closing_day"] or {}
             for q in ("q05", "q25", "q50", "q75", "q95"):
                 row[f"closing_day.{q}"] = closing.get(q, math.nan)
-    agreed = table.column("agreement").fill_null(False).to_numpy(zero_copy_only=False) & ok
+    agreed = table.column(f"{scenario.headline}_before_summit").fill_null(False).to_numpy(zero_copy_only=False) & ok
     for name in [f"term.{i.key}" for i in scenario.issues] + [f"utility.{p.key}" for p in scenario.parties]:
         values = table.column(name).to_numpy(zero_copy_only=False).astype(np.float64)[agreed]
         row[f"{name}.q50"] = float(np.median(values)) if values.size else math.nan

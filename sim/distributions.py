@@ -51,6 +51,14 @@ class Dist:
         distribution on listed values)."""
         return _frozen(self.kind, self.params)
 
+    def describe(self) -> str:
+        """The distribution as people write it, e.g. ``uniform(low=0.3, high=0.75)``."""
+        def fmt(v: Any) -> str:
+            return "[" + ", ".join(f"{x:g}" for x in v) + "]" if isinstance(v, tuple | list) else f"{v:g}"
+
+        order = [*DIST_PARAMS[self.kind][0], *DIST_PARAMS[self.kind][1]]
+        params = sorted(self.params, key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order))
+        return f"{self.kind}({', '.join(f'{k}={fmt(v)}' for k, v in params)})"
 
     @property
     def support(self) -> tuple[float, float]:

@@ -100,7 +100,7 @@ def headline(data: dict[str, Any]) -> str:
 def write(fc: Forecast, out_dir: Path, seconds: float, *, make_plots: bool = True,
           command: list[str] | None = None) -> dict[str, Any]:
     """Write a forecast's folder (see the module docstring); return ``forecast.json``'s content."""
-    out_dir.mkdir(parents=True, exist_ok=False)
+    out_dir.mkdir(parents=True, exist_ok=True)  # claimed (empty) by the caller, or new
     runs = out_dir / records.RUNS
     runs.mkdir()
     records.write_part(fc.posterior, runs, 0)

@@ -131,6 +131,90 @@ def chunk_table(scenario: Scenario, worlds: Worlds, out: Outcomes) -> pa.Table:
     return pa.table(cols, schema=schema(scenario))
 
 
+# --- output folders: claimed by one process, checked writable before any work ---------------
+
+LOCK = ".lock"  # held (flock) by the process writing a folder; released when it exits, however
+
+
+class OutputError(OSError):
+    """An output folder that cannot be used: not writable, on a full or read-only disk, or in
+    use by another process. ``str()`` names the folder and the reason."""
+
+
+class FolderInUse(OutputError):
+    """Another process holds the folder's lock."""
+
+
+_held: dict[str, int] = {}  # folder → descriptor of its lock, for the life of this process
+_created: set[str] = set()  # folders this process created (removed again if it leaves them empty)
+
+
+def claim_dir(path: Path, *, empty: bool = True) -> Path:
+    """Create ``path`` (or take it, if ``empty`` and it has nothing in it) for this process
+    alone: it takes the folder's lock, which another process cannot take until this one exits
+    (so two runs never write into one folder), and the lock file proves the folder writable.
+
+    Raises:
+        FileExistsError: the folder exists and is not empty (when ``empty``).
+        OutputError: the folder cannot be created or written, or another process holds it.
+    """
+    import fcntl
+
+    path = Path(path)
+    key = str(path.resolve())
+    if key in _held:
+        return path
+    if empty and path.exists() and (not path.is_dir() or any(p.name != LOCK for p in path.iterdir())):
+        raise FileExistsError(f"{path}: output folder exists and is not empty; choose another --out")
+    try:
+        if not path.exists():
+            path.mkdir(parents=True)
+            _created.add(key)
+        fd = os.open(path / LOCK, os.O_CREAT | os.O_WRONLY | os.O_CLOEXEC, 0o644)
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot write here ({exc.strerror})") from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        raise FolderInUse(f"{path}: another process is writing this folder; wait for it or choose another") from None
+    _held[key] = fd
+    return path
+
+
+@contextlib.contextmanager
+def claimed(path: Path, *, empty: bool = True) -> Iterator[Path]:
+    """:func:`claim_dir` for the length of a ``with`` block; the lock is released at its end
+    unless this process already held it (a command claims its folder for its whole life)."""
+    owned = str(Path(path).resolve()) not in _held
+    claim_dir(path, empty=empty)
+    try:
+        yield Path(path)
+    finally:
+        if owned:
+            release_dir(path)
+
+
+def release_all() -> None:
+    """Release every folder this process holds (at the end of a command)."""
+    for key in list(_held):
+        release_dir(Path(key))
+
+
+def release_dir(path: Path) -> None:
+    """Give up this process's lock on ``path`` and remove the lock file; a folder this process
+    created and left empty (it stopped before writing anything) is removed too."""
+    key = str(Path(path).resolve())
+    fd = _held.pop(key, None)
+    if fd is not None:
+        with contextlib.suppress(OSError):
+            (Path(path) / LOCK).unlink(missing_ok=True)
+            if key in _created and not any(Path(path).iterdir()):
+                Path(path).rmdir()
+        _created.discard(key)
+        os.close(fd)
+
+
 # --- writing: atomically, under hidden temporary names ---------------------------------------
 
 
@@ -231,10 +315,33 @@ def parts(path: Path) -> list[Path]:
     return sorted(path.glob("part-*.parquet")) if path.is_dir() else [path]
 
 
+class NoRecords(ValueError):
+    """A run folder without records (it was stopped before its first chunk was written)."""
+
+
 def dataset(path: Path) -> ds.Dataset:
     """A run's records (a ``runs/`` folder or one Parquet file) as an Arrow dataset, parts in
-    replication order; read it column by column (``to_batches(columns=...)``) to keep memory flat."""
-    return ds.dataset([str(p) for p in parts(path)], format="parquet")
+    replication order; read it column by column (``to_batches(columns=...)``) to keep memory flat.
+
+    Raises:
+        NoRecords: if there are none.
+    """
+    files = parts(path)
+    if not files or not all(f.exists() for f in files):
+        raise NoRecords(f"{path}: no replications recorded (was the run stopped before its first chunk?)")
+    return ds.dataset([str(p) for p in files], format="parquet")
+
+
+def count(path: Path) -> tuple[int, int]:
+    """Replications recorded in a run's ``runs/`` folder, and how many of them failed (from the
+    parts on disk: what a stopped run kept, whatever its parent process counted)."""
+    try:
+        data = dataset(path)
+    except NoRecords:
+        return 0, 0
+    rows = data.count_rows()
+    failed = rows - int(pc.sum(pc.is_null(data.to_table(columns=["error"])["error"])).as_py() or 0)
+    return rows, failed
 
 
 def read(path: Path, columns: list[str] | None = None) -> pa.Table:

@@ -15,9 +15,12 @@ import concurrent.futures as cf
 import contextlib
 import datetime as dt
 import multiprocessing as mp
+import os
+import signal
 import sys
 import threading
 import time
+import traceback
 import warnings
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -102,9 +105,10 @@ def progress_bar(total: int, unit: str, desc: str, quiet: bool = False) -> Any:
     return tqdm(total=total, unit=unit, desc=desc, disable=quiet or None)
 
 
-def chunks(n: int, size: int) -> list[tuple[int, int]]:
-    """``(first, count)`` pairs covering ``0 .. n-1``."""
-    return [(first, min(size, n - first)) for first in range(0, n, size)]
+def chunks(n: int, size: int) -> Iterator[tuple[int, int]]:
+    """``(first, count)`` pairs covering ``0 .. n-1``, made as they are needed (a huge run does
+    not build its whole plan up front)."""
+    return ((first, min(size, n - first)) for first in range(0, n, size))
 
 
 def default_chunk(n: int, engine: str) -> int:
@@ -140,7 +144,8 @@ def process_pool(workers: int) -> Iterator[cf.ProcessPoolExecutor]:
     """
     fork_ok = "fork" in mp.get_all_start_methods() and threading.active_count() == 1
     ctx = mp.get_context("fork" if fork_ok else "spawn")
-    with cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool, warnings.catch_warnings():
+    with cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_worker_start,
+                                initargs=(os.getpid(),)) as pool, warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*use of fork\\(\\) may lead to deadlocks",
                                 category=DeprecationWarning)
         yield pool
@@ -170,8 +175,29 @@ def as_completed_bounded[T](pool: cf.Executor, fn: Callable[[T], Any], tasks: It
             fut.cancel()
 
 
+def _worker_start(parent: int) -> None:
+    """A worker ignores Ctrl-C (the parent stops the pool and keeps what finished) and does not
+    outlive its parent: killed with it (Linux), or leaving as soon as it notices (elsewhere)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(1, signal.SIGKILL, 0, 0, 0) == 0 and os.getppid() == parent:  # PR_SET_PDEATHSIG
+            return
+    except (OSError, AttributeError):
+        pass
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
 def _chunk_results(
-    scenario: Scenario, seed: int, plan: list[tuple[int, int]], workers: int, engine: str, runs_dir: Path
+    scenario: Scenario, seed: int, plan: Iterable[tuple[int, int]], workers: int, engine: str, runs_dir: Path
 ) -> Iterator[tuple[int, int, int, bool]]:
     """Run the planned chunks on ``workers`` processes; yield each chunk's result as it completes."""
     tasks = ((scenario, seed, first, count, engine, runs_dir) for first, count in plan)
@@ -218,36 +244,48 @@ def run(
     manifest says the run was interrupted.
     """
     chunk_size = chunk_size or default_chunk(n, engine)
-    out_dir.mkdir(parents=True, exist_ok=False)
-    runs_dir = out_dir / records.RUNS
-    runs_dir.mkdir()
-    started = dt.datetime.now(dt.UTC)
-    t0 = time.perf_counter()
-    completed = failures = fallbacks = 0
-    interrupted = False
-    try:
-        for _, rows, failed, fell_back in _chunk_results(scenario, seed, chunks(n, chunk_size), workers, engine,
-                                                         runs_dir):
-            completed += rows
-            failures += failed
-            fallbacks += fell_back
-            if progress:
-                progress(rows)
-    except KeyboardInterrupt:
-        interrupted = True
-    finally:
-        records.remove_partial(runs_dir)
-    wall = time.perf_counter() - t0
-    records.write_json(out_dir / "manifest.json", {
-        "scenario": scenario.name,
-        "scenario_file": scenario.path,
-        "scenario_sha256": scenario.sha256 or None,  # of the file and its extends chain (see load_scenario)
-        "seed": seed, "replications": n, "completed": completed, "failures": failures,
-        "engine_fallbacks": fallbacks,
-        "interrupted": interrupted, "workers": workers, "chunk_size": chunk_size, "engine": engine,
-        "started_utc": started.isoformat(timespec="seconds"), "wall_seconds": round(wall, 3),
-        "replications_per_second": round(completed / wall, 1) if wall > 0 else None,
-        "git_commit": records.git_commit(), "versions": records.versions(),
-        "command": command if command is not None else sys.argv,
-    })
+    with records.claimed(out_dir):
+        runs_dir = out_dir / records.RUNS
+        runs_dir.mkdir()
+        started = dt.datetime.now(dt.UTC)
+        t0 = time.perf_counter()
+        completed = failures = fallbacks = 0
+        interrupted, error = False, None
+        workers = min(workers, -(-n // chunk_size))  # no idle processes: at most one per chunk
+        try:
+            for _, rows, failed, fell_back in _chunk_results(scenario, seed, chunks(n, chunk_size), workers, engine,
+                                                             runs_dir):
+                completed += rows
+                failures += failed
+                fallbacks += fell_back
+                if progress:
+                    progress(rows)
+        except KeyboardInterrupt:
+            interrupted = True
+        except BaseException as exc:  # the disk, a worker lost: the manifest says so, then the error goes on
+            error = exc
+        finally:
+            with contextlib.suppress(OSError):
+                records.remove_partial(runs_dir)
+        if interrupted or error:  # what the workers wrote while the pool stopped counts: count the parts on disk
+            completed, failures = records.count(runs_dir)
+        wall = time.perf_counter() - t0
+        manifest = {
+            "scenario": scenario.name,
+            "scenario_file": scenario.path,
+            "scenario_sha256": scenario.sha256 or None,  # of the file and its extends chain (see load_scenario)
+            "seed": seed, "replications": n, "completed": completed, "failures": failures,
+            "engine_fallbacks": fallbacks,
+            "interrupted": interrupted, "workers": workers, "chunk_size": chunk_size, "engine": engine,
+            "started_utc": started.isoformat(timespec="seconds"), "wall_seconds": round(wall, 3),
+            "replications_per_second": round(completed / wall, 1) if wall > 0 else None,
+            "git_commit": records.git_commit(), "versions": records.versions(),
+            "command": command if command is not None else sys.argv,
+        }
+        if error is not None:
+            manifest["error"] = "".join(traceback.format_exception_only(error)).strip()
+            with contextlib.suppress(OSError):
+                records.write_json(out_dir / "manifest.json", manifest)
+            raise error
+        records.write_json(out_dir / "manifest.json", manifest)
     return RunResult(out_dir, n, completed, failures, wall, interrupted)

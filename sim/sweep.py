@@ -20,6 +20,7 @@ Folder (``results/<scenario>/sweep-<timestamp>/``)::
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import time
@@ -35,6 +36,7 @@ import pyarrow.parquet as pq
 
 from sim import analysis, records, runner
 from sim.design import Design, Factor, point_scenario
+from sim.distributions import make_dist
 from sim.scenario import Scenario, ScenarioError, read_document
 
 RETRIES = 1  # a point that raises is run once more before it is recorded as failed
@@ -186,15 +188,23 @@ def start(folder: Path, scenario: Scenario, design: Design, *, kind: str, runs: 
     if engine not in runner.ENGINES:
         raise SweepError(f"unknown engine {engine!r}")
     check_points(scenario, design)
-    folder.mkdir(parents=True, exist_ok=False)
+    with records.claimed(folder):
+        _write_start(folder, scenario, design, kind=kind, runs=runs, seed=seed, engine=engine, save_runs=save_runs,
+                     extra=extra, command=command)
+
+
+def _write_start(folder: Path, scenario: Scenario, design: Design, *, kind: str, runs: int, seed: int, engine: str,
+                 save_runs: bool, extra: dict[str, Any] | None, command: list[str] | None) -> None:
     (folder / "points").mkdir()
-    design_table = pa.table({"point": np.arange(len(design.values))}
-                            | {f"param.{p}": design.values[:, j] for j, p in enumerate(design.paths)})
-    records.write_table(design_table, folder / "design.parquet")
+    columns = {"point": np.arange(len(design.values))}
+    columns |= {f"param.{p}": design.values[:, j] for j, p in enumerate(design.paths)}
+    if design.unit is not None:  # the unit-cube coordinates: what the sensitivity indices are computed on
+        columns |= {f"unit.{p}": design.unit[:, j] for j, p in enumerate(design.paths)}
+    records.write_table(pa.table(columns), folder / "design.parquet")
     records.write_json(folder / "manifest.json", {
         "kind": kind, "scenario": scenario.name, "scenario_file": scenario.path,
         "scenario_sha256": scenario.sha256, "design": design.method, "n": design.n,
-        "factors": [f.__dict__ | {"values": list(f.values)} for f in design.factors],
+        "factors": [_factor_json(f) for f in design.factors],
         "points": len(design.values), "runs": runs, "seed": seed, "engine": engine, "save_runs": save_runs,
         "created_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "status": "running",
         "git_commit": records.git_commit(), "versions": records.versions(("SALib", "dask", "distributed")),
@@ -209,9 +219,21 @@ def load(folder: Path) -> tuple[dict[str, Any], Design]:
         raise SweepError(f"{folder}: not a sweep folder (no manifest.json and design.parquet)")
     manifest = json.loads(path.read_text())
     table = pq.read_table(folder / "design.parquet")
-    factors = tuple(Factor(f["path"], f["low"], f["high"], tuple(f["values"]), f["kind"]) for f in manifest["factors"])
+    factors = tuple(Factor(f["path"], f["low"], f["high"], tuple(f["values"]), f["kind"],
+                           make_dist(f["dist"]) if f.get("dist") else None) for f in manifest["factors"])
     values = np.column_stack([table.column(f"param.{f.path}").to_numpy() for f in factors])
-    return manifest, Design(manifest["design"], factors, values, manifest["n"])
+    unit = None
+    if f"unit.{factors[0].path}" in table.column_names:
+        unit = np.column_stack([table.column(f"unit.{f.path}").to_numpy() for f in factors])
+    return manifest, Design(manifest["design"], factors, values, manifest["n"], unit)
+
+
+def _factor_json(f: Factor) -> dict[str, Any]:
+    """A factor as the manifest stores it (its distribution as a scenario file writes one)."""
+    out = {"path": f.path, "low": f.low, "high": f.high, "values": list(f.values), "kind": f.kind}
+    if f.dist is not None:
+        out["dist"] = {"dist": f.dist.kind} | {k: list(v) if isinstance(v, tuple) else v for k, v in f.dist.params}
+    return out
 
 
 def run_sweep(
@@ -225,7 +247,15 @@ def run_sweep(
     """Run (or resume) the sweep recorded in ``folder`` until every point is done.
 
     Points already in ``points/`` are skipped. ``progress(done, total)`` is called as points finish.
+    The folder is locked while the sweep runs (see :func:`sim.records.claim_dir`): a second
+    process resuming it at the same time is refused.
     """
+    with records.claimed(folder, empty=False):
+        return _run_sweep(folder, workers=workers, executor=executor, scheduler=scheduler, progress=progress)
+
+
+def _run_sweep(folder: Path, *, workers: int, executor: str, scheduler: str | None,
+               progress: Callable[[int, int], None] | None) -> SweepResult:
     manifest, design = load(folder)
     document, sha = read_document(manifest["scenario_file"])
     if sha != manifest["scenario_sha256"]:
@@ -270,6 +300,12 @@ def run_sweep(
             todo = sorted(retry, key=lambda p: p[0])
     except KeyboardInterrupt:
         interrupted = True
+    except BaseException as exc:  # the disk, the network, a bug: the manifest must not say "running"
+        manifest["status"] = "stopped"
+        manifest["error"] = "".join(traceback.format_exception_only(exc)).strip()
+        with contextlib.suppress(OSError):
+            records.write_json(folder / "manifest.json", manifest)
+        raise
     if not interrupted and len(done) == total and not (folder / "points.parquet").is_file():
         records.write_table(points(folder), folder / "points.parquet")
         for p in (folder / "points").glob("point-*.json"):

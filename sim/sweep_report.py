@@ -43,7 +43,8 @@ def finish(folder: Path, *, milestone: str = "agreement", threshold: float = 0.5
         made["figures"].append(plot_heatmap(ok, paths[0], paths[1], milestone, folder / "heatmap.png"))
     if design.method in ("sobol", "morris"):
         y = df.sort_values("point")[f"p.{milestone}"].to_numpy(dtype=float)
-        indices = analysis.sensitivity(design.method, design.problem(), design.values, y, manifest["seed"])
+        unit = design.unit if design.unit is not None else design.values
+        indices = analysis.sensitivity(design.method, design.problem(), unit, y, manifest["seed"])
         indices["output"] = f"{milestone} before summit"
         records.write_json(folder / "sensitivity.json", indices)
         made["sensitivity"] = indices
@@ -58,6 +59,69 @@ def finish(folder: Path, *, milestone: str = "agreement", threshold: float = 0.5
         if box["found"]:
             made["figures"].append(plot_discovery(ok, paths, box, milestone, threshold, folder / "discovery.png"))
     return made
+
+
+TABLE_ROWS = 40  # a longer sweep prints its extremes; points.parquet holds every point
+
+
+def lines(folder: Path, made: dict[str, Any], milestone: str = "agreement", threshold: float = 0.5) -> list[str]:
+    """A finished sweep as terminal lines: the point table (every point of a small design, the
+    lowest and highest of a large one), the sensitivity indices, and the scenario-discovery box
+    (or why there is none)."""
+    _, design = sweep.load(folder)
+    df = sweep.points(folder).to_pandas().sort_values("point")
+    name = MILESTONES[milestone]
+    out = [f"P({name} before the summit) by design point, with its 95% interval:"]
+    shown = df
+    if len(df) > TABLE_ROWS:
+        ranked = df.sort_values(f"p.{milestone}", na_position="first")
+        shown = pd.concat([ranked.head(TABLE_ROWS // 4), ranked.tail(TABLE_ROWS // 4)])
+        out[0] = (f"P({name} before the summit): the {TABLE_ROWS // 4} lowest and {TABLE_ROWS // 4} highest of "
+                  f"{len(df):,} points (all in points.parquet):")
+    widths = [max(10, min(len(_short(p)), 28)) for p in design.paths]
+    out.append("  " + f"{'point':>6}  " + "  ".join(f"{_short(p)[-w:]:>{w}}" for p, w in zip(design.paths, widths,
+                                                                                             strict=True))
+               + f"  {'P':>6}  95% interval")
+    for _, row in shown.iterrows():
+        cells = "  ".join(f"{row[f'param.{p}']:>{w}.4g}" for p, w in zip(design.paths, widths, strict=True))
+        if row["status"] != "ok":
+            out.append(f"  {int(row['point']):>6}  {cells}  failed: {str(row['error'])[:60]}")
+            continue
+        p, lo, hi = row[f"p.{milestone}"], row[f"p.{milestone}.low"], row[f"p.{milestone}.high"]
+        out.append(f"  {int(row['point']):>6}  {cells}  {p:>6.3f}  [{lo:.3f}, {hi:.3f}]")
+    if "sensitivity" in made:
+        si = made["sensitivity"]
+        if si["method"] == "sobol":
+            cols, confs, title = ("S1", "ST"), ("S1_conf", "ST_conf"), "Sobol indices (first order, total)"
+        else:
+            cols, confs, title = ("mu_star", "sigma"), ("mu_star_conf", ""), "Morris μ* (mean |effect|) and σ"
+        out.append(f"{title} of P({si['output']}), ± 95% confidence; inputs on their unit scale:")
+        order = np.argsort(-np.asarray(si[cols[1]]))
+        for k in order:
+            conf = f" ± {si[confs[0]][k]:.3f}" if confs[0] else ""
+            conf2 = f" ± {si[confs[1]][k]:.3f}" if confs[1] else ""
+            out.append(f"  {_short(si['names'][k]):<48} {cols[0]} {si[cols[0]][k]:>6.3f}{conf:<9}  "
+                       f"{cols[1]} {si[cols[1]][k]:>6.3f}{conf2}")
+    hits = made.get("hits", 0)
+    if hits == 0:
+        out.append(f"Scenario discovery: no point has P ≥ {threshold:g}; no box to find.")
+    elif "discovery" not in made:
+        out.append(f"Scenario discovery: {hits} point(s) with P ≥ {threshold:g}, too few points (< 10) for PRIM.")
+    elif not made["discovery"]["found"]:
+        out.append(f"Scenario discovery: no box found — no region of the design holds a higher share of points "
+                   f"with P ≥ {threshold:g} ({hits} of {len(df)}) than the whole design.")
+    else:
+        box = made["discovery"]
+        out.append(f"Scenario discovery (PRIM): where P ≥ {threshold:g}, a box with density {box['density']:.2f} "
+                   f"(share of its points that qualify) and coverage {box['coverage']:.2f} (share of qualifying "
+                   "points inside):")
+        for f, lo, hi in zip(design.factors, box["low"], box["high"], strict=True):
+            if hi - lo < 0.99 * (f.high - f.low):  # only the factors the box restricts
+                out.append(f"  {f.path}: [{lo:.4g}, {hi:.4g}] of [{f.low:g}, {f.high:g}]")
+    figures = ", ".join(Path(p).name for p in made.get("figures", []))
+    if figures:
+        out.append(f"Figures: {figures}")
+    return out
 
 
 def _short(path: str) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +26,9 @@ def flagship() -> Scenario:
     return load_scenario(ROOT / "scenarios" / "us_korea_2025.toml")
 
 
+def cli(*args: str, cwd: Path = ROOT, **kw: Any) -> subprocess.CompletedProcess[str]:
+    """``python -m sim *args`` in a child process, its output captured as text."""
+    return subprocess.run([sys.executable, "-m", "sim", *args], cwd=cwd, capture_output=True, text=True, **kw)
 
 
 def split_data(beta_a: float = 1.0, beta_b: float = 1.0, r_a: float = 0.2, r_b: float = 0.2,

@@ -45,7 +45,14 @@ def test_sobol_and_morris_designs_have_salib_shapes():
     m = make_design("morris", (BETA, CASH), n=10, seed=0)
     assert m.values.shape == (10 * (2 + 1), 2)
     with pytest.raises(DesignError, match="power of 2"):
-        make_design("sobol", (BETA, CASH), n=10)
+        make_design("sobol", (BETA, CASH), n=24)
+
+
+@pytest.mark.parametrize("method, n", [("sobol", 1), ("sobol", 8), ("morris", 1), ("morris", 3), ("lhs", 1)])
+def test_designs_too_small_for_meaningful_indices_are_refused(method, n):
+    # D16: sensitivity --n 1 printed Sobol S1 = 1.378 and Morris sigma = nan without a word
+    with pytest.raises(DesignError, match="at least"):
+        make_design(method, (BETA, CASH), n=n)
 
 
 @pytest.mark.parametrize("spec, message", [

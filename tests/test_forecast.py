@@ -4,8 +4,6 @@ validation, and exact conditioning of calendar facts."""
 import dataclasses
 import datetime as dt
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -13,7 +11,7 @@ import pytest
 from sim import analysis, forecast, runner
 from sim.scenario import ScenarioError, load_scenario, parse_scenario, read_document, with_values
 from sim.world import Known, sample_worlds
-from tests.conftest import ROOT
+from tests.conftest import ROOT, cli
 
 FLAGSHIP = ROOT / "scenarios" / "us_korea_2025.toml"
 
@@ -126,10 +124,6 @@ def test_an_inline_record_names_the_scenario_file(flagship):
     with pytest.raises(ScenarioError) as err:
         parse_scenario(bad, "inline.toml", sha)
     assert err.value.file == "inline.toml" and err.value.field == "record.positions[0].precision"
-
-
-def cli(*args):
-    return subprocess.run([sys.executable, "-m", "sim", *args], cwd=ROOT, capture_output=True, text=True)
 
 
 def test_cli_forecast_writes_its_folder(tmp_path):

@@ -9,7 +9,7 @@ import pytest
 
 from sim import records, runner
 from sim.model import NegotiationModel
-from tests.conftest import ROOT
+from tests.conftest import ROOT, cli
 
 
 def test_run_replication_matches_a_chunk(flagship):
@@ -58,10 +58,6 @@ def test_a_failing_replication_is_recorded_and_the_run_goes_on(flagship, tmp_pat
         assert df.loc[3, "status"] == "error" and "boom" in df.loc[3, "error"]
         assert df["error"].isna().sum() == 9
         assert df.loc[3, ["agreement", "rounds"]].isna().all() and df.loc[4, "agreement"] in (True, False)
-
-
-def cli(*args, cwd=ROOT):
-    return subprocess.run([sys.executable, "-m", "sim", *args], cwd=cwd, capture_output=True, text=True)
 
 
 def test_cli_run_and_plot(tmp_path):

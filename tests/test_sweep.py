@@ -15,7 +15,7 @@ import pytest
 
 from sim import analysis, sweep, sweep_report
 from sim.design import Factor, make_design
-from tests.conftest import ROOT
+from tests.conftest import ROOT, cli
 
 FLAGSHIP = ROOT / "scenarios" / "us_korea_2025.toml"
 
@@ -83,10 +83,6 @@ def test_a_failing_point_is_retried_then_recorded_and_the_sweep_goes_on(flagship
     assert t.loc[1, "attempts"] == 2 and np.isnan(t.loc[1, "p.agreement"]) and t.loc[2, "p.agreement"] >= 0
 
 
-def cli(*args, **kw):
-    return subprocess.run([sys.executable, "-m", "sim", *args], cwd=ROOT, capture_output=True, text=True, **kw)
-
-
 def test_sigkill_then_resume_gives_the_uninterrupted_table(flagship, tmp_path):
     factors = (Factor("parties.us.tactic.beta", 0.2, 2.0, tuple(np.linspace(0.2, 2.0, 12))),
                Factor("summit.max_gap", 0.0, 0.2, (0.0, 0.1, 0.2)))
@@ -123,8 +119,8 @@ def test_cli_bad_vary_exits_2_and_writes_nothing(tmp_path):
 
 def test_cli_sensitivity_morris(flagship, tmp_path):
     out = tmp_path / "morris"
-    r = cli("sensitivity", str(FLAGSHIP), "--method", "morris", "--n", "6", "--runs", "200", "--out", str(out),
-            "--quiet")
+    r = cli("sensitivity", str(FLAGSHIP), "--method", "morris", "--n", "6", "--runs", "200", "--declared",
+            "--out", str(out), "--quiet")
     assert r.returncode == 0, r.stderr
     si = json.loads((out / "sensitivity.json").read_text())
     assert si["method"] == "morris" and si["names"] == [f.path for f in flagship.factors]
@@ -155,3 +151,47 @@ def test_cli_compare_on_common_worlds(tmp_path):
     d = result["milestones"]["agreement"]
     assert d["high"] - d["low"] < d["unpaired_high"] - d["unpaired_low"]
     assert (out / "compare.png").is_file() and "paired 95%" in r.stdout
+    # what-if minus baseline: the swap line raises Korea's cash ceiling, so deals get likelier (it read -0.04)
+    assert d["diff"] > 0 and d["mean_a"] > d["mean_b"] and result["difference"] == "what-if minus baseline"
+    assert "us_korea_swap_line − us_korea_2025 (what-if minus baseline)" in r.stdout
+    assert "annual_cash ($B/yr)" in r.stdout and result["terms"]["annual_cash"]["unit"] == "$B/yr"
+    # a categorical issue by the share of deals on each level, not as a number
+    levels = result["levels"]["project_selection"]["by_level"]
+    assert "project_selection" not in result["terms"] and len(levels) == 3
+    assert sum(v["diff"] for v in levels.values()) == pytest.approx(0, abs=1e-9)
+    assert (out / "baseline" / "runs").is_dir() and (out / "whatif" / "runs").is_dir()
+    assert not r.stderr.count("warning")
+
+
+def test_compare_says_what_differs_between_unlike_scenarios(tmp_path):
+    # D17: US–Korea against US–Japan printed "same worlds" and paired terms by key, without a word
+    r = cli("compare", str(FLAGSHIP), str(ROOT / "scenarios" / "us_japan_2025.toml"), "--runs", "200",
+            "--out", str(tmp_path / "c"), "--quiet")
+    assert r.returncode == 0, r.stderr
+    assert "warning: the sides differ" in r.stderr and "warning: the summit differs" in r.stderr
+
+
+def test_sweep_prints_its_points_and_says_when_prim_finds_no_box(tmp_path):
+    out = tmp_path / "s"
+    r = cli("sweep", str(FLAGSHIP), "--vary", "us.tactic.beta=0.2:2:3", "--runs", "200", "--out", str(out),
+            "--threshold", "0", "--quiet")
+    assert r.returncode == 0, r.stderr
+    table = r.stdout.split("by design point")[1].splitlines()
+    assert "tactic.beta" in table[1] and len([ln for ln in table[2:5] if "[" in ln]) == 3
+    # every point has P >= 0: the box is the whole space, and it says so (the CLI printed a box)
+    assert "Scenario discovery" in r.stdout and ("no box found" in r.stdout or "too few points" in r.stdout)
+
+
+def test_sensitivity_by_default_varies_every_uncertain_input_over_its_distribution(flagship, tmp_path):
+    # the default was the 7 declared factors, over lever ranges 3-4x wider than the scenario's own
+    out = tmp_path / "sobol"
+    r = cli("sensitivity", str(FLAGSHIP), "--n", "16", "--runs", "100", "--out", str(out), "--quiet")
+    assert r.returncode == 0, r.stderr
+    si = json.loads((out / "sensitivity.json").read_text())
+    assert si["names"] == [p.path for p in flagship.uncertain]
+    _, design = sweep.load(out)
+    for j, p in enumerate(flagship.uncertain):
+        lo, hi = p.value.support
+        assert lo <= design.values[:, j].min() and design.values[:, j].max() <= hi
+        assert design.values[:, j] == pytest.approx(p.value.ppf(design.unit[:, j]))
+    assert "Sobol indices" in r.stdout and "deadline_offset_days" in r.stdout

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from typing import Any
 
+from sim import limits
 from sim.negotiation.acceptance import RULES
 from sim.negotiation.agenda import Issue
 from sim.negotiation.tactics import FAMILIES, TACTICS
@@ -28,6 +30,11 @@ from sim.scenario.spec import (
     Scenario,
     Tactic,
 )
+
+#: What a scenario's name may be: it names its results folder.
+NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,79}")
+#: Words that results use for other things than a side.
+RESERVED_KEYS = ("summit", "alternate")
 
 
 def _issues(r: Reader, raw: Any) -> tuple[Issue, ...]:
@@ -145,7 +152,7 @@ def _party(
         deadline_day=(own_deadline - start).days,
         deadline_offset=r.number(d, "deadline_offset_days", path, default=0.0,
                                  lo=-(own_deadline - start).days + 1),
-        walk_away_gap=r.number(d, "walk_away_gap", path, default=math.inf, lo=0.0),
+        walk_away_gap=r.number(d, "walk_away_gap", path, default=math.inf, lo=0.0, infinite_ok=True),
         tactic=tactic,
         acceptance=acceptance,
         weight_noise=r.number(b, "weight_noise", bpath, default=0.0, lo=0.0, hi=5.0),
@@ -208,7 +215,8 @@ def _events(r: Reader, raw: Any, parties: tuple[str, ...], issues: tuple[Issue, 
             name=name, label=r.string(d, "label", path, default=name), party=parties.index(party),
             day=day, hazard=hazard, window_from=w_from, window_until=w_until,
             probability=r.number(d, "probability", path, default=1.0, lo=0.0, hi=1.0),
-            duration_days=r.number(d, "duration_days", path, default=math.inf, positive=True, lo=0.0),
+            duration_days=r.number(d, "duration_days", path, default=math.inf, positive=True, lo=0.0,
+                                   infinite_ok=True),
             reservation=r.number(e, "reservation", epath, default=0.0, lo=-1.0, hi=1.0),
             beta_factor=r.number(e, "beta_factor", epath, default=1.0, positive=True, lo=0.0),
             min_shift=shifts["min"], max_shift=shifts["max"],
@@ -230,13 +238,17 @@ def parse_scenario(data: dict[str, Any], file: str = "<scenario>", sha256: str =
                 {"name", "title", "description", "start", "deadline", "horizon", "first_mover", "headline"},
                 {"name", "start", "deadline", "horizon"})
     name = r.string(s, "name", "scenario")
+    if not NAME.fullmatch(name):
+        raise r.fail("scenario.name", f"must be 1–80 letters, digits, '_' or '-' (it names the results folder), "
+                                      f"got {name!r}")
     start, deadline, horizon = (r.date(s, k, "scenario") for k in ("start", "deadline", "horizon"))
-    if not start <= deadline:
-        raise r.fail("scenario.deadline", f"{deadline} is before the start {start}")
+    if not start < deadline:
+        raise r.fail("scenario.deadline", f"{deadline} must be after the start {start}")
     if not deadline <= horizon:
         raise r.fail("scenario.horizon", f"{horizon} is before the deadline (summit) {deadline}")
-    if horizon == start:
-        raise r.fail("scenario.horizon", "must be after the start date")
+    if (horizon - start).days > limits.MAX_HORIZON_DAYS:
+        raise r.fail("scenario.horizon", limits.message("days from the start to the horizon:", (horizon - start).days,
+                                                       limits.MAX_HORIZON_DAYS, "SIM_MAX_HORIZON_DAYS"))
     issues = _issues(r, top["issues"])
 
     parties_raw = r.table(top["parties"], "parties", set(top["parties"]) if isinstance(top["parties"], dict) else set())
@@ -246,6 +258,8 @@ def parse_scenario(data: dict[str, Any], file: str = "<scenario>", sha256: str =
     for k in keys:
         if not k.isidentifier():
             raise r.fail(f"parties.{k}", "a side's key must be an identifier (letters, digits, _)")
+        if k in RESERVED_KEYS:
+            raise r.fail(f"parties.{k}", f"{k!r} is reserved (it names the summit or alternating openers in results)")
     parties = tuple(_party(r, k, parties_raw[k], issues, start, deadline) for k in keys)
 
     first = r.string(s, "first_mover", "scenario", default="alternate", choices=("alternate", *keys))

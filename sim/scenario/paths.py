@@ -8,7 +8,7 @@ import difflib
 import re
 from typing import Any
 
-from sim.scenario.spec import Bounds
+from sim.scenario.spec import Bounds, Param, Scenario
 
 
 def resolve_path(numbers: dict[str, Bounds], path: str) -> str | None:
@@ -60,3 +60,23 @@ def with_values(document: dict[str, Any], values: dict[str, Any]) -> dict[str, A
     for path, value in values.items():
         document = _with(document, split_path(path), value)
     return document
+
+
+def params_by_path(scenario: Scenario) -> dict[str, Param]:
+    """Every numeric parameter of a scenario (fixed or uncertain) by its dotted path."""
+    from dataclasses import fields, is_dataclass
+
+    out: dict[str, Param] = {}
+
+    def walk(node: Any) -> None:
+        if isinstance(node, Param):
+            out[node.path] = node
+        elif isinstance(node, tuple | list):
+            for item in node:
+                walk(item)
+        elif is_dataclass(node):
+            for f in fields(node):
+                walk(getattr(node, f.name))
+
+    walk(scenario)
+    return out

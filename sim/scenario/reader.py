@@ -57,9 +57,11 @@ class Reader:
         hi: float = math.inf,
         positive: bool = False,
         dist_ok: bool = True,
+        infinite_ok: bool = False,
     ) -> Param:
         """A number (or, if ``dist_ok``, a distribution whose whole support is valid) within
-        ``[lo, hi]`` (``positive``: above 0), or ``default`` when absent (required if None)."""
+        ``[lo, hi]`` (``positive``: above 0), or ``default`` when absent (required if None).
+        ``infinite_ok``: ``inf`` is a value too (e.g. "never walks away")."""
         where = f"{path}.{key}"
         self.numbers[where] = Bounds(lo, hi, positive)
         if key not in data:
@@ -87,8 +89,8 @@ class Reader:
         if isinstance(raw, bool) or not isinstance(raw, int | float):
             raise self.fail(where, f"must be a number or a distribution table, got {raw!r}")
         value = float(raw)
-        if not math.isfinite(value):
-            raise self.fail(where, f"must be finite, got {raw!r}")
+        if not math.isfinite(value) and not (infinite_ok and value == math.inf):
+            raise self.fail(where, f"must be finite{' or inf' if infinite_ok else ''}, got {raw!r}")
         if positive and value <= 0:
             raise self.fail(where, f"must be > 0, got {raw!r}")
         if not lo <= value <= hi:

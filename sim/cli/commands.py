@@ -1,0 +1,356 @@
+"""The commands: each reads its arguments, calls the library, and prints what came of it."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from sim import analysis, plots, records, runner
+from sim.scenario import MILESTONES, Scenario, load_scenario
+
+RESULTS = Path("results")
+
+
+class UsageError(Exception):
+    """Bad command-line input; the message says what and where."""
+
+
+def _folder(out: str | None, default: Path, *, empty: bool = True) -> Path:
+    """The output folder (``--out`` or ``default``), claimed for this process (see
+    :func:`sim.records.claim_dir`): checked writable before any work starts."""
+    return records.claim_dir(Path(out) if out else default, empty=empty)
+
+
+def _write_summary(scenario: Scenario, out_dir: Path, make_plots: bool) -> dict:
+    runs = out_dir / records.RUNS
+    summary = analysis.summarize(runs, scenario)
+    records.write_json(out_dir / "summary.json", summary)
+    if make_plots:
+        plots.plot_run(runs, scenario, summary, out_dir)
+    return summary
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """``run``: N replications of a scenario, summarised and plotted."""
+    scenario = load_scenario(args.scenario)
+    out_dir = _folder(args.out, records.new_run_dir(RESULTS, scenario))
+    runner.warm_up(scenario, args.engine)
+    with runner.progress_bar(args.runs, "rep", scenario.name, args.quiet) as bar:
+        result = runner.run(scenario, n=args.runs, seed=args.seed, out_dir=out_dir, workers=args.workers,
+                            chunk_size=args.chunk_size, engine=args.engine, progress=bar.update)
+    if result.interrupted and result.completed == 0:
+        print(f"Interrupted before the first chunk finished: nothing to keep ({out_dir}/manifest.json says so).",
+              file=sys.stderr)
+        return 130
+    summary = _write_summary(scenario, out_dir, not args.no_plots)
+    print("\n".join(analysis.report(summary)))
+    print(f"{result.completed:,} replications in {result.wall_seconds:.1f} s "
+          f"({result.completed / max(result.wall_seconds, 1e-9):,.0f}/s, {args.workers} worker(s))")
+    print(f"Results: {out_dir}/ (runs/, summary.json, manifest.json"
+          + (", milestones.png, closing_day.png, terms.png, utility_plane.png)" if not args.no_plots else ")"))
+    if result.interrupted:
+        print(f"Interrupted: kept the {result.completed:,} replications of the finished chunks.", file=sys.stderr)
+        return 130
+    if result.failures:
+        print(f"{result.failures:,} replication(s) failed; their errors are in runs/ (column 'error').",
+              file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_forecast(args: argparse.Namespace) -> int:
+    """``forecast``: the scenario conditioned on its record as of a date (or a timeline of them)."""
+    from sim import forecast, forecast_report
+
+    scenario = load_scenario(args.scenario)
+    if scenario.record is None and args.as_of is not None:
+        print(f"note: {scenario.path} has no [record]: the forecast conditions only on no agreement by "
+              f"{args.as_of}", file=sys.stderr)
+    forecast.evidence(scenario, args.as_of)  # a bad date is refused before anything runs
+    settings = {"seed": args.seed, "workers": args.workers, "particles": args.particles,
+                "target_ess": args.target_ess, "engine": args.engine}
+
+    def progress(row: dict) -> None:
+        if not args.quiet:
+            print(f"  population {row['population']}: {row['particles']:,} particles, λ = {row['lambda']:.3f}, "
+                  f"ESS {row['ess']:,.0f}", file=sys.stderr, flush=True)
+
+    if args.timeline:
+        folder = _folder(args.out, records.new_run_dir(RESULTS, scenario, "timeline-"))
+        runner.warm_up(scenario, args.engine)
+        rows = forecast_report.timeline(scenario, args.as_of, **settings)
+        records.write_json(folder / "timeline.json", {"scenario": scenario.name, "rows": rows, **settings})
+        plots.save_figure(forecast_report.timeline_figure(scenario, rows), folder / "timeline.png")
+        print(f"P({MILESTONES[scenario.headline]} by {scenario.deadline} | record to date):")
+        for r in rows:
+            print(f"  {r['as_of'] or 'no record':<10}  {r['p']:.3f} [{r['low']:.3f}, {r['high']:.3f}]  "
+                  f"ESS {r['ess']:>8,.0f}  {'; '.join(r['news'])[:70]}")
+        print(f"Results: {folder}/ (timeline.json, timeline.png)")
+        return 0
+    out_dir = _folder(args.out, records.new_run_dir(RESULTS, scenario, f"forecast-{args.as_of or 'prior'}-"))
+    runner.warm_up(scenario, args.engine)
+    t0 = time.perf_counter()
+    fc = forecast.forecast(scenario, args.as_of, progress=progress, **settings)
+    data = forecast_report.write(fc, out_dir, time.perf_counter() - t0, make_plots=not args.no_plots)
+    print(forecast_report.headline(data))
+    print("\n".join(forecast_report.report(data)[1:]))
+    for warning in data["warnings"]:
+        print(f"warning: {warning}", file=sys.stderr)
+    print(f"Results: {out_dir}/ (runs/, forecast.json, summary.json, manifest.json"
+          + (", posterior.png, milestones.png, closing_day.png, terms.png, utility_plane.png)" if not args.no_plots
+             else ")"))
+    return 0
+
+
+def cmd_backtest(args: argparse.Namespace) -> int:
+    """``backtest``: forecasts of real cases from their dates, scored against what happened."""
+    import glob
+    import shutil
+
+    from sim import backtest, backtest_report
+    from sim.cases import load_case
+
+    paths = args.cases or (sorted(glob.glob("scenarios/cases/*.toml")) if args.report else [])
+    if not paths:
+        raise UsageError("give case files (scenarios/cases/*.toml), or --report to run them all")
+    cases = [load_case(p) for p in paths]  # every file validated before anything runs
+    settings = {"seed": args.seed, "workers": args.workers, "particles": args.particles, "target_ess": args.target_ess}
+    folder = _folder(args.out, RESULTS / "backtest" / time.strftime("%Y%m%d-%H%M%S"))
+
+    def progress(text: str) -> None:
+        if not args.quiet:
+            print(f"  {text}", file=sys.stderr, flush=True)
+
+    rows = backtest.run(cases, progress=progress, **settings)
+    summary = backtest.summarize(rows)
+    figures = backtest_report.write(folder, rows, summary, settings)
+    print("\n".join(backtest_report.lines(rows, summary)))
+    print(f"Results: {folder}/ (backtest.json, reliability.png, pit.png)")
+    if args.report:
+        docs = Path("docs")
+        (docs / "img").mkdir(parents=True, exist_ok=True)
+        for fig in figures:
+            shutil.copyfile(fig, docs / "img" / f"backtest_{fig.name}")
+        with records.atomic_write(docs / "BACKTEST.md") as tmp:
+            tmp.write_text(backtest_report.markdown(rows, summary, settings, cases))
+        print(f"Report: {docs / 'BACKTEST.md'}")
+    return 0
+
+
+def cmd_trace(args: argparse.Namespace) -> int:
+    """``trace``: one replication told day by day, with its dance plot."""
+    from sim.model import NegotiationModel
+    from sim.trace import narrative
+    from sim.world import sample_worlds
+
+    scenario = load_scenario(args.scenario)
+    out_dir = _folder(args.out, RESULTS / scenario.name / f"trace-seed{args.seed}-rep{args.replication}", empty=False)
+    model = NegotiationModel(scenario, sample_worlds(scenario, args.seed, args.replication, 1).row(0), trace=True)
+    model.run()
+    text = narrative(model)
+    print("\n".join(text))
+    with records.atomic_write(out_dir / "narrative.txt") as tmp:
+        tmp.write_text("\n".join(text) + "\n")
+    print(f"Dance plot: {plots.plot_dance(model, out_dir / 'dance.png')}")
+    return 0
+
+
+def cmd_plot(args: argparse.Namespace) -> int:
+    """``plot``: remake a run folder's summary and figures."""
+    import json
+
+    folder = Path(args.folder)
+    runs_path, manifest_path = folder / records.RUNS, folder / "manifest.json"
+    for p in (runs_path, manifest_path):
+        if not p.exists():
+            raise UsageError(f"{p}: not found; expected a folder written by 'python -m sim run'")
+    try:
+        manifest = records.read_json(manifest_path)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{manifest_path}: not valid JSON ({exc})") from None
+    if not isinstance(manifest, dict) or not (args.scenario or manifest.get("scenario_file")):
+        raise UsageError(f"{manifest_path}: no scenario_file; give --scenario")
+    scenario = load_scenario(args.scenario or manifest["scenario_file"])
+    names = set(records.dataset(runs_path).schema.names)
+    missing = [n for n in records.schema(scenario).names if n not in names]
+    if missing:
+        raise UsageError(f"{runs_path}: these records are not of {scenario.path} (no column {', '.join(missing[:3])}"
+                         f"{'…' if len(missing) > 3 else ''}); give the run's scenario with --scenario")
+    if scenario.sha256 != manifest.get("scenario_sha256"):
+        print(f"warning: {scenario.path} is not the text this run used (its sha256 differs); plots use its current "
+              "text for labels and reference lines", file=sys.stderr)
+    summary = _write_summary(scenario, folder, True)
+    print("\n".join(analysis.report(summary)))
+    print(f"Plots written to {folder}/")
+    return 0
+
+
+def _factors(args: argparse.Namespace, scenario: Scenario) -> tuple:
+    from sim.design import declared_factors, parse_vary, uncertain_factors
+
+    if args.vary:
+        return tuple(parse_vary(v, scenario) for v in args.vary)
+    return declared_factors(scenario) if args.declared else uncertain_factors(scenario)
+
+
+def _sweep(args: argparse.Namespace, kind: str) -> int:
+    from sim import sweep, sweep_report
+    from sim.design import DesignError, make_design
+
+    if args.resume:
+        folder = Path(args.resume)
+        if args.scenario or args.vary:
+            raise UsageError("--resume DIR continues the sweep recorded in DIR; give no scenario or --vary with it")
+        try:
+            manifest, _ = sweep.load(folder)
+        except sweep.SweepError as exc:
+            raise UsageError(str(exc)) from None
+        records.claim_dir(folder, empty=False)
+    else:
+        if not args.scenario:
+            raise UsageError("give a scenario file (or --resume DIR)")
+        scenario = load_scenario(args.scenario)
+        method = args.method if kind == "sensitivity" else args.design
+        try:
+            design = make_design(method, _factors(args, scenario), n=args.n if kind == "sensitivity" else args.points,
+                                 seed=args.seed, levels=getattr(args, "levels", 5))
+            folder = _folder(args.out, records.new_run_dir(RESULTS, scenario, f"{kind}-"))
+            sweep.start(folder, scenario, design, kind=kind, runs=args.runs, seed=args.seed, engine=args.engine,
+                        save_runs=args.save_runs, command=sys.argv)
+        except (DesignError, sweep.SweepError) as exc:
+            raise UsageError(str(exc)) from None
+        manifest = records.read_json(folder / "manifest.json")
+    runner.warm_up(load_scenario(manifest["scenario_file"]), manifest["engine"])
+    with runner.progress_bar(manifest["points"], "point", manifest["scenario"], args.quiet) as bar:
+        def progress(done: int, total: int) -> None:
+            bar.n = done
+            bar.refresh()
+
+        try:
+            result = sweep.run_sweep(folder, workers=args.workers, executor=args.executor, scheduler=args.scheduler,
+                                     progress=progress)
+        except sweep.SweepError as exc:
+            raise UsageError(str(exc)) from None
+    print(f"{result.done:,} of {result.points:,} points ({manifest['runs']:,} replications each) "
+          f"in {result.wall_seconds:.1f} s; results in {folder}/")
+    if result.interrupted:
+        print(f"Interrupted. Continue with: python -m sim {kind} --resume {folder}", file=sys.stderr)
+        return 130
+    made = sweep_report.finish(folder, milestone=args.milestone, threshold=args.threshold)
+    print("\n".join(sweep_report.lines(folder, made, args.milestone, args.threshold)))
+    if result.failed:
+        print(f"{result.failed} point(s) failed; see the 'error' column of points.parquet", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    """``sweep``: run a design of points (see :func:`_sweep`)."""
+    return _sweep(args, "sweep")
+
+
+def cmd_sensitivity(args: argparse.Namespace) -> int:
+    """``sensitivity``: a Sobol or Morris design, with its indices."""
+    return _sweep(args, "sensitivity")
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    """``compare``: a what-if against a baseline on the same worlds, with paired intervals."""
+    from sim import compare, sweep_report
+
+    base, whatif = load_scenario(args.baseline), load_scenario(args.whatif)
+    for warning in compare.mismatches(base, whatif):
+        print(f"warning: {warning}", file=sys.stderr)
+    out_dir = _folder(args.out, records.new_run_dir(RESULTS, base, f"compare-{whatif.name}-"))
+    runner.warm_up(base, args.engine)
+    with runner.progress_bar(2 * args.runs, "rep", f"{whatif.name} vs {base.name}", args.quiet) as bar:
+        result = compare.compare(base, whatif, runs=args.runs, seed=args.seed, out_dir=out_dir, workers=args.workers,
+                                 engine=args.engine, progress=bar.update)
+    print("\n".join(compare.report(result)))
+    days = [records.days(out_dir / tag / records.RUNS, f"{base.headline}_day") for tag in ("baseline", "whatif")]
+    sweep_report.plot_compare(days, [base, whatif], base.headline, out_dir / "compare.png")
+    print(f"Results: {out_dir}/ (compare.json, compare.png, baseline/, whatif/)")
+    return 0
+
+
+def cmd_params(args: argparse.Namespace) -> int:
+    """``params``: every numeric field of a scenario, by dotted path, with its value and valid range."""
+    sc = load_scenario(args.scenario)
+    values = {p.path: p for p in sc.uncertain}
+    fixed = _fixed_values(sc)
+    rows = []
+    for path, b in sc.numbers.items():
+        rng = f"({b.lo:g}, {b.hi:g}]" if b.positive else f"[{b.lo:g}, {b.hi:g}]"
+        if path in values:
+            value = str(values[path].value.describe()) if values[path].uncertain else ""  # type: ignore[union-attr]
+        else:
+            value = f"{fixed[path]:g}" if path in fixed else "(default)"
+        rows.append((path, value, rng))
+    wp, wv = (max(len(r[k]) for r in rows) for k in (0, 1))
+    print(f"{'parameter (dotted path)':<{wp}}  {'value':<{wv}}  valid range")
+    for path, value, rng in rows:
+        print(f"{path:<{wp}}  {value:<{wv}}  {rng}")
+    for f in sc.factors:
+        print(f"declared {f.kind}: {f.path} in [{f.low:g}, {f.high:g}]")
+    return 0
+
+
+def _fixed_values(sc: Scenario) -> dict[str, float]:
+    """The value of every fixed numeric field."""
+    from sim.scenario import params_by_path
+
+    out = {path: p.fixed for path, p in params_by_path(sc).items() if not p.uncertain}
+    for k, issue in enumerate(sc.issues):  # the agenda's bounds are plain numbers, not parameters
+        out |= {f"issues[{k}].low": issue.low, f"issues[{k}].high": issue.high}
+    return out
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    """``validate``: the checks against bargaining theory; rewrites docs/VALIDATION.md."""
+    from sim import validation
+
+    out = Path(args.out)
+    checks = validation.run_all(out.parent / "img")
+    with records.atomic_write(out) as tmp:
+        tmp.write_text(validation.report(checks))
+    for c in checks:
+        print(f"{'pass' if c.passed else 'FAIL'}  {c.group} — {c.name}: expected {c.expected}, measured {c.measured}")
+    failed = sum(not c.passed for c in checks)
+    print(f"{len(checks) - failed} of {len(checks)} checks pass; report: {out}")
+    return 1 if failed else 0
+
+
+def cmd_app(args: argparse.Namespace) -> int:
+    """``app``: serve the interactive page (offline: no telemetry, no version check)."""
+    import os
+
+    app = Path(__file__).resolve().parent.parent / "app.py"
+    env = {**os.environ, "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False",
+           # solara warns once per visitor that a cookie cannot be SameSite=None over plain http
+           "PYTHONWARNINGS": "ignore:Cookies with samesite=none require https:UserWarning"}
+    cmd = [sys.executable, "-m", "solara", "run", str(app), "--host", args.host, "--port", str(args.port),
+           "--production", "--no-check-version"]
+    print(f"Serving the page on http://{args.host}:{args.port} (Ctrl-C to stop)", flush=True)
+    os.execve(sys.executable, cmd, env)  # solara's server takes over this process
+    return 0  # not reached
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """``check``: validate scenario and case files."""
+    from sim.cases import load_case
+
+    for path in args.scenarios:
+        text = Path(path).read_text(errors="replace") if Path(path).is_file() else ""
+        if "[case]" in text:
+            case = load_case(path)
+            print(f"{path}: ok — case {case.title}; {len(case.forecast_dates)} forecast dates, "
+                  f"{len(case.outcomes)} outcome(s)")
+            continue
+        sc = load_scenario(path)
+        record = f", a record of {len(sc.record.positions)} positions" if sc.record else ""
+        print(f"{path}: ok — {sc.title}; {len(sc.issues)} issues, sides {', '.join(sc.party_keys)}, "
+              f"{len(sc.meetings)} scheduled meetings, {len(sc.events)} events, "
+              f"{len(sc.uncertain)} uncertain parameters{record}; {sc.start} → summit {sc.deadline} → {sc.horizon}")
+    return 0
