@@ -273,6 +273,8 @@ def dance_figure(model: NegotiationModel) -> Figure:
                 a.axvline(pd.Timestamp(sc.date_of(e.day)), color="#8e24aa", lw=1, alpha=0.6)
     axes[0].legend(fontsize=7, loc="upper right")
     axes[-1].legend(fontsize=7, loc="lower left")
+    last = max([sc.deadline] + [sc.date_of(e.day) for e in model.history])  # the talks so far, and the summit
+    axes[-1].set_xlim(pd.Timestamp(sc.start) - pd.Timedelta(days=2), pd.Timestamp(last) + pd.Timedelta(days=5))
     date_axis(axes[-1])
     outcome = ("agreement on " + sc.date_of(model.agreement_day).isoformat()) if model.agreement is not None \
         else ("walk-away" if model.walked_away else ("talks in progress" if model.running else "no agreement"))

@@ -1,77 +1,178 @@
-"""The page: settings → scenario, component tests (solara.render), and one browser test."""
+"""The page: its settings (pure functions), its components (solara.render), and a browser test
+that changes every control and checks the answer each one produces."""
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
+from pathlib import Path
 
 import ipyvuetify as v
 import ipywidgets
 import pytest
 import solara
+import solara.widgets
 
 from sim import app
+from sim.scenario import ScenarioError
 from tests.conftest import ROOT
 
-
-def test_settings_are_written_into_the_scenario():
-    sc = app.configure("us_korea_2025.toml", beta_a=1.5, beta_b=0.3, reservation_a=0.4, reservation_b=0.2,
-                       limit=22.0, contact_rate=0.9, summit_day=95, shocks=False)
-    us, korea = sc.parties
-    assert us.tactic.beta.value == 1.5 and korea.tactic.beta.value == 0.3
-    assert korea.limit_max[1].value == 22.0 and sc.summit_day == 95 and sc.contact_rate.value == 0.9
-    assert all(e.hazard is None or e.hazard.value == 0.0 for e in sc.events)
+FLAGSHIP = "us_korea_2025.toml"
+CEILING = "parties.korea.issues.annual_cash.max"
 
 
-def test_invalid_settings_show_the_validators_message_not_a_traceback():
-    model = app.LiveNegotiation(summit_day=170)  # after the horizon
-    assert model.error and "scenario.horizon" in model.error and not model.running
-    _, rc = solara.render(app.Outcome(model), handle_error=False)
-    alert = rc.find(v.Alert).widget
-    assert "Invalid settings" in alert.children[0] and "scenario.horizon" in alert.children[0]
+# --- settings -------------------------------------------------------------------------------
 
 
-def _markdown(rc) -> str:
-    return " ".join(w.template for w in rc.find(v.VuetifyTemplate).widgets if isinstance(w.template, str))
+def test_controls_are_the_scenarios_own_with_its_defaults_and_ranges(flagship):
+    by_path = {c.path: c for c in app.controls(flagship)}
+    ceiling = by_path[CEILING]
+    assert (ceiling.low, ceiling.high, ceiling.unit) == (17, 25, "$B/yr") and ceiling.default == 20.0
+    assert ceiling.prior == "truncnormal(mean=20, sd=1.5, low=17, high=25)"
+    assert by_path["parties.us.deadline_offset_days"].integer  # the dominant input is on the page
+    summit = by_path[app.SUMMIT_PATH]
+    assert summit.default == flagship.summit_day and summit.show(summit.default) == "29 Oct 2025"
+    japan = {c.path: c for c in app.controls(app.configure("us_japan_2025.toml", {}))}
+    assert japan[app.SUMMIT_PATH].show(japan[app.SUMMIT_PATH].default) == "21 Oct 2025"
+    assert CEILING not in japan and "parties.japan.tactic.beta" in japan
+    for c in by_path.values():  # every default sits on its slider's grid (a snap would count as a change)
+        assert c.low <= c.default <= c.high
+        assert abs(c.default / c.step - round(c.default / c.step)) < 1e-6
+
+
+def test_configure_fixes_what_is_set_and_keeps_the_rest_uncertain(flagship):
+    sc = app.configure(FLAGSHIP, {CEILING: 25.0, app.SUMMIT_PATH: 95}, shocks=False)
+    k = sc.issue_keys.index("annual_cash")
+    assert sc.parties[1].limit_max[k].value == 25.0 and sc.summit_day == 95
+    assert all((e.hazard or e.probability).value == 0.0 for e in sc.events)
+    assert sc.parties[0].reservation == flagship.parties[0].reservation  # still the scenario's distribution
+    assert app.configure(FLAGSHIP, {}) == flagship
+
+
+@pytest.mark.parametrize("name", ["../../etc/passwd", "/etc/passwd", str(ROOT / "scenarios" / FLAGSHIP), "nope.toml",
+                                  "records/us_korea_2025.toml"])
+def test_only_listed_scenarios_are_read(name):
+    # D1: the picker loaded any path the browser sent, and showed tracebacks with server paths
+    with pytest.raises(app.PageError, match="unknown scenario"):
+        app.configure(name, {})
+
+
+def test_an_invalid_combination_is_the_validators_message():
+    with pytest.raises(ScenarioError, match=r"parties\.korea\.issues\.annual_cash\.max"):
+        app.configure(FLAGSHIP, {CEILING: 5.0})
+
+
+def test_the_monte_carlo_keeps_nothing_on_disk_and_refuses_bad_sizes(flagship):
+    before = set(Path(tempfile.gettempdir()).glob("sim-app-*"))
+    result = app.run_monte_carlo(flagship, 500, 0, "test")
+    assert result.table.num_rows == 500 and set(result.figures) == {"milestones", "closing days", "terms"}
+    assert set(Path(tempfile.gettempdir()).glob("sim-app-*")) == before  # D10: a folder leaked per run
+    for n in (0, -5, app.MAX_PAGE_RUNS + 1):
+        with pytest.raises(app.PageError, match="between 1 and"):
+            app.run_monte_carlo(flagship, n, 0)
+
+
+# --- components -----------------------------------------------------------------------------
+
+
+def _text(rc) -> str:
+    raw = " ".join(str(w.unsafe_innerHTML) for w in rc.find(solara.widgets.HTML).widgets)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", raw))
+
+
+def _wait(rc, condition, timeout: float = 90.0) -> str:
+    deadline = time.monotonic() + timeout
+    while not condition(text := _text(rc)):
+        assert time.monotonic() < deadline, text[:2000]
+        time.sleep(0.1)
+    return text
+
+
+def _answer(scenario_name: str, values: dict, shocks: bool = True, n: int = app.DEFAULT_RUNS) -> str:
+    """The answer the page should show, computed here."""
+    s = app.run_monte_carlo(app.configure(scenario_name, values, shocks), n, 0).summary
+    b = s["milestones"][s["headline_milestone"]]["before_summit"]
+    return f"{app._percent(b['p'])} 95% interval {app._percent(b['low'])}–{app._percent(b['high'])}"
+
+
+@solara.component
+def _Layout() -> None:
+    with solara.AppLayout():  # as the server lays a page out: the sidebar and the app bar have a place
+        app.Page()
+
+
+def _page():
+    return solara.render(_Layout(), handle_error=False)[1]
+
+
+def _settled(text: str) -> bool:
+    return "Chance of" in text and "updating" not in text and "Simulating" not in text
+
+
+def test_the_page_answers_first_and_a_setting_takes_effect_at_once():
+    rc = _page()
+    text = _wait(rc, _settled)
+    assert _answer(FLAGSHIP, {}) in text and "as the scenario has it" in text
+    labels = [w.children for w in rc.find(v.Tab).widgets]
+    assert labels == [["Odds and terms"], ["One negotiation, meeting by meeting"]]
+    # the Korean cash ceiling to its top: the answer changes without any reset (it did not, at 93ab331)
+    index = [c.path for c in app.controls(app.configure(FLAGSHIP, {}))].index(CEILING)
+    rc.find(v.Slider).widgets[index].v_model = 25.0
+    text = _wait(rc, lambda t: "ceiling = 25 $B/yr" in t and _settled(t))
+    assert _answer(FLAGSHIP, {CEILING: 25.0}) in text
+
+
+def test_switching_scenario_brings_its_own_settings_and_unlisted_names_are_refused():
+    rc = _page()
+    _wait(rc, _settled)
+    picker = rc.find(v.Select).widget
+    picker.v_model = "/etc/passwd"
+    deadline = time.monotonic() + 30
+    while not any("Unknown scenario '/etc/passwd'" in str(w.children) for w in rc.find(v.Alert).widgets):
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    assert "root:" not in _text(rc) and "as the scenario has it" in _text(rc)
+    picker.v_model = "us_japan_2025.toml"
+    text = _wait(rc, lambda t: "by 21 October 2025" in t and _settled(t))
+    assert _answer("us_japan_2025.toml", {}) in text
+
+
+def test_every_session_has_its_own_negotiation():
+    # one model was shared by every visitor at 93ab331
+    first = _page()
+    second = _page()
+    first.find(v.Btn, children=["Step"]).widget.click()
+    _wait(first, lambda t: "Meeting 1 on" in t)
+    assert "Press Step or Play" in _text(second) and "Meeting 1 on" not in _text(second)
 
 
 def _pngs(rc) -> list[bytes]:
     return [w.value for w in rc.find(ipywidgets.Image).widgets if bytes(w.value[:4]) == b"\x89PNG"]
 
 
-def test_one_negotiation_steps_and_its_views_render():
-    model = app.LiveNegotiation(seed=3, replication=5)
-    _, rc = solara.render(app.Outcome(model), handle_error=False)
-    assert "Press <strong>Step</strong>" in _markdown(rc)
-    model.step()
-    _, rc = solara.render(app.Outcome(model), handle_error=False)
-    assert "Meeting 1 on" in _markdown(rc) and "aspiration" in _markdown(rc)
+def test_one_negotiation_steps_to_its_outcome_with_its_views(flagship):
+    model = app.LiveNegotiation(flagship, seed=3, replication=5)
     while model.running:
         model.step()
     _, rc = solara.render(app.Outcome(model), handle_error=False)
-    assert ("Agreement in principle on" in _markdown(rc)) == (model.agreement is not None)
+    text = _text(rc)
+    assert ("Agreement in principle on" in text) == (model.agreement is not None)
+    if model.agreement is not None:
+        assert "closed by" in text and " us" not in text.split("closed by")[1][:4]  # labels, not keys
+    assert len(model.datacollector.get_model_vars_dataframe()) == model.rounds + 1
     for view in (app.Dance, app.UtilityPlane, app.Calendar):
         _, rc = solara.render(view(model), handle_error=False)
         assert len(_pngs(rc)) == 1, view.__name__
 
 
-def test_monte_carlo_panel_runs_and_shows_the_probability():
-    model = app.LiveNegotiation()
-    _, rc = solara.render(app.MonteCarlo(model), handle_error=False)
-    rc.find(v.Btn, children=["Run Monte Carlo"]).widget.click()
-    deadline = time.monotonic() + 60
-    while "P(agreement in principle by" not in _markdown(rc) and time.monotonic() < deadline:
-        time.sleep(0.2)  # the run is in a thread; the panel re-renders when it ends
-    text = _markdown(rc)
-    assert "P(agreement in principle by 2025-10-29) = " in text and "n=1,000" in text
-    assert len(_pngs(rc)) == 2  # closing days and terms
-    labels = [c for b in rc.find(v.Btn).widgets for c in b.children if isinstance(c, str)]
-    assert "Download summary.json" in labels and "Download runs.csv" in labels
+# --- the browser ----------------------------------------------------------------------------
 
 
 def _free_port() -> int:
@@ -80,42 +181,82 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_browser_changes_a_setting_and_runs_a_monte_carlo(tmp_path):
+def test_browser_every_control_changes_the_answer(tmp_path):
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    assert chromium, "Debian's chromium package is needed (.ci/run installs it)"
+    assert chromium, "Debian's chromium package is needed (make test installs it)"
     from playwright.sync_api import sync_playwright
 
     port = _free_port()
-    server = subprocess.Popen([sys.executable, "-m", "sim", "app", "--port", str(port)], cwd=ROOT,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    log = tmp_path / "server.log"
+    with log.open("w") as out:
+        server = subprocess.Popen([sys.executable, "-m", "sim", "app", "--port", str(port)], cwd=ROOT, stdout=out,
+                                  stderr=subprocess.STDOUT, start_new_session=True)
     try:
         deadline = time.monotonic() + 120
         while True:
             try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2)
+                urllib.request.urlopen(base, timeout=2)
                 break
             except OSError:
                 if time.monotonic() > deadline or server.poll() is not None:
-                    pytest.fail("the page's server did not start")
+                    pytest.fail(f"the page's server did not start: {log.read_text()}")
                 time.sleep(0.5)
+        n = 2000
+        controls = app.controls(app.configure(FLAGSHIP, {}))
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"], headless=True)
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.goto(f"http://127.0.0.1:{port}/", timeout=120_000)
-            page.get_by_role("button", name="Step").wait_for(timeout=120_000)
-            page.get_by_text("Shocks on").click()  # change a parameter: no shocks
-            page.wait_for_timeout(500)
-            assert not page.get_by_label("Shocks on").is_checked()
-            page.get_by_role("tab", name="Page 1").click()
-            page.get_by_label("Replications").fill("1000")
-            page.get_by_label("Replications").press("Enter")
-            page.get_by_role("button", name="Run Monte Carlo").click()
-            page.get_by_text("P(agreement in principle by").wait_for(timeout=120_000)
-            assert "n=1,000" in page.inner_text("body")
-            assert page.locator(".v-card img").count() >= 2  # closing-day histogram and terms
+            outside, errors = [], []
+            page.on("request", lambda r: outside.append(r.url) if not r.url.startswith((base, "ws://127.0.0.1",
+                                                                                          "blob:", "data:")) else None)
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(base, timeout=120_000)
+            answer = page.locator(".v-card").first
+
+            def settled(*must: str) -> str:
+                t0 = time.monotonic()
+                while True:
+                    text = " ".join(answer.inner_text().split())
+                    if _settled(text) and all(m in text for m in must):
+                        return text
+                    assert time.monotonic() - t0 < 120, text
+                    page.wait_for_timeout(100)
+
+            assert _answer(FLAGSHIP, {}) in settled("as the scenario has it")
+            worlds = page.get_by_label("Simulated worlds")
+            worlds.fill(str(n))
+            worlds.press("Enter")
+            assert _answer(FLAGSHIP, {}, n=n) in settled(f"{n:,} simulated worlds")
+            assert page.title() == "Negotiation simulator"
+            sliders = page.get_by_role("slider")
+            assert sliders.count() == len(controls)
+            for k, c in enumerate(controls):
+                sliders.nth(k).focus()
+                sliders.nth(k).press("End")  # the slider's top: the control fixed at its highest value
+                text = settled(f"{c.label} = {c.show(c.high)}")
+                assert _answer(FLAGSHIP, {c.path: c.high}, n=n) in text, c.path
+                page.get_by_role("button", name="reset").nth(k).click()
+                settled("as the scenario has it")
+            page.get_by_text("Shocks (the scenario's events) can happen").click()
+            assert _answer(FLAGSHIP, {}, shocks=False, n=n) in settled("no shocks")
+            page.get_by_text("Shocks (the scenario's events) can happen").click()
+            settled("as the scenario has it")
+            page.get_by_role("tab", name="One negotiation, meeting by meeting").click()
+            page.get_by_role("button", name="Step").click()
+            page.get_by_text("Meeting 1 on").wait_for(timeout=30_000)
             if os.environ.get("SIM_APP_SCREENSHOT"):
-                page.screenshot(path=os.environ["SIM_APP_SCREENSHOT"], full_page=False)
+                page.screenshot(path=os.environ["SIM_APP_SCREENSHOT"])
+            # a second visitor starts afresh
+            other = browser.new_page(viewport={"width": 1400, "height": 1000})
+            other.goto(base, timeout=120_000)
+            other.get_by_role("tab", name="One negotiation, meeting by meeting").click()
+            other.get_by_text("Press Step or Play").wait_for(timeout=60_000)
             browser.close()
+        assert not outside, f"the page went online: {outside[:5]}"
+        assert not errors, errors
+        server_log = log.read_text()
+        assert "Traceback" not in server_log and "New version of Solara" not in server_log
     finally:
         os.killpg(server.pid, 9)
         server.wait()
