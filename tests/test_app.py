@@ -99,7 +99,7 @@ def _answer(scenario_name: str, values: dict, shocks: bool = True, n: int = app.
     """The answer the page should show, computed here."""
     s = app.run_monte_carlo(app.configure(scenario_name, values, shocks), n, 0).summary
     b = s["milestones"][s["headline_milestone"]]["before_summit"]
-    return f"{app._percent(b['p'])} 95% interval {app._percent(b['low'])}–{app._percent(b['high'])}"
+    return f"{app.percent(b['p'])} 95% interval {app.percent(b['low'])}–{app.percent(b['high'])}"
 
 
 @solara.component

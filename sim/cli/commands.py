@@ -326,11 +326,10 @@ def cmd_app(args: argparse.Namespace) -> int:
     """``app``: serve the interactive page (offline: no telemetry, no version check)."""
     import os
 
-    app = Path(__file__).resolve().parent.parent / "app.py"
     env = {**os.environ, "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False",
            # solara warns once per visitor that a cookie cannot be SameSite=None over plain http
            "PYTHONWARNINGS": "ignore:Cookies with samesite=none require https:UserWarning"}
-    cmd = [sys.executable, "-m", "solara", "run", str(app), "--host", args.host, "--port", str(args.port),
+    cmd = [sys.executable, "-m", "solara", "run", "sim.app", "--host", args.host, "--port", str(args.port),
            "--production", "--no-check-version"]
     print(f"Serving the page on http://{args.host}:{args.port} (Ctrl-C to stop)", flush=True)
     os.execve(sys.executable, cmd, env)  # solara's server takes over this process

@@ -1,0 +1,67 @@
+"""The interactive page: how likely is a deal before the summit, and what moves it.
+
+    python -m sim app [--host 127.0.0.1] [--port 8765]
+
+The page answers first: P(the scenario's headline milestone before the summit) with its
+95% interval, from a Monte Carlo of the current settings that reruns as soon as a setting
+changes. The settings are the scenario's own knobs (:func:`controls`): its declared
+uncertainties and levers, each side's concession pace, reservation value and deadline, the
+contact rate, the summit date and the shocks. Each starts at *the scenario's distribution*;
+moving a slider fixes that input at the slider's value, and "use the scenario's" frees it
+again. Every result says which settings produced it.
+
+Tabs:
+
+- **Odds and terms**: the Monte Carlo's milestones, closing days and agreed terms, with the
+  records to download (the number of worlds can be raised up to :data:`MAX_PAGE_RUNS`).
+- **One negotiation**: one world of the same settings, meeting by meeting (step, play,
+  restart): the offers per issue (the "dance"), what each side asks and is offered (Mesa's
+  DataCollector drawn by Mesa's matplotlib component), the utility plane with the Pareto
+  frontier and the Nash point, and the calendar.
+
+Each browser session has its own settings, model and results. The scenario picker offers
+the shipped scenarios and accepts nothing else; an invalid combination of settings shows the
+validator's message, never a traceback. The page makes no network requests of its own (no
+Markdown component, whose math and diagram scripts come from a CDN), and ``python -m sim
+app`` turns off Solara's telemetry and version check.
+
+Rooms, as in Mesa's examples (a model, its page):
+
+- :mod:`~sim.app.settings`: the scenario's knobs and the scenario with the chosen values (pure);
+- :mod:`~sim.app.montecarlo`: the page's Monte Carlo, in memory;
+- :mod:`~sim.app.negotiation`: one negotiation (a Mesa model with a DataCollector) and its views;
+- :mod:`~sim.app.page`: the page itself (:func:`Page`);
+- :mod:`~sim.app.parts`: small shared pieces.
+
+Serve it with ``python -m sim app`` (or ``solara run sim.app``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+from sim.app.montecarlo import DEFAULT_RUNS, MAX_PAGE_RUNS, MonteCarloResult, run_monte_carlo
+from sim.app.negotiation import Calendar, Dance, LiveNegotiation, NegotiationTab, Outcome, UtilityPlane
+from sim.app.page import Page
+from sim.app.parts import percent
+from sim.app.settings import (
+    DEFAULT_SCENARIO,
+    SUMMIT_PATH,
+    Control,
+    PageError,
+    configure,
+    controls,
+    describe,
+    scenario_path,
+)
+
+with contextlib.suppress(ImportError, AttributeError):  # also when served by `solara run sim.app`
+    import solara.server.settings
+
+    solara.server.settings.telemetry.mixpanel_enable = False
+
+__all__ = [
+    "DEFAULT_RUNS", "DEFAULT_SCENARIO", "MAX_PAGE_RUNS", "SUMMIT_PATH", "Calendar", "Control", "Dance",
+    "LiveNegotiation", "MonteCarloResult", "NegotiationTab", "Outcome", "Page", "PageError", "UtilityPlane",
+    "configure", "controls", "describe", "percent", "run_monte_carlo", "scenario_path",
+]

@@ -1,0 +1,188 @@
+"""The page: the answer first, the settings beside it, the Monte Carlo and one negotiation in tabs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import html
+import io
+import json
+from collections.abc import Callable
+from typing import Any
+
+import solara
+import solara.lab
+
+from sim.app.montecarlo import DEFAULT_RUNS, MAX_PAGE_RUNS, MonteCarloResult, run_monte_carlo
+from sim.app.negotiation import NegotiationTab
+from sim.app.parts import figure, markup, percent
+from sim.app.settings import (
+    DEFAULT_SCENARIO,
+    Control,
+    PageError,
+    configure,
+    controls,
+    describe,
+    scenario_path,
+)
+from sim.scenario import Scenario, ScenarioError, scenario_files
+
+
+@solara.component
+def Answer(result: MonteCarloResult | None, running: bool, error: str | None, done: int, n: int) -> None:
+    """The answer, large: P(headline milestone before the summit), its interval, and what produced it."""
+    with solara.Card(style="margin-bottom: 8px"):
+        if error:
+            solara.Error(error)
+        if running:
+            solara.ProgressLinear(value=100 * done / max(n, 1))
+            markup(f"Simulating {n:,} worlds… {done:,} done", style="color: #555")
+        if result is None:
+            return
+        s = result.summary
+        m = s["milestones"][s["headline_milestone"]]
+        b = m["before_summit"]
+        summit = dt.date.fromisoformat(str(s["summit"]))
+        stale = " (updating…)" if running else ""
+        markup(f"<div style='font-size: 17px'>Chance of {html.escape(m['label'])} by {summit:%d %B %Y}"
+              f"{stale}</div><div style='font-size: 44px; font-weight: 600; line-height: 1.2'>{percent(b['p'])}"
+              f" <span style='font-size: 20px; font-weight: 400; color: #444'>95% interval "
+              f"{percent(b['low'])}–{percent(b['high'])}</span></div>"
+              f"<div style='font-size: 15px'>by {dt.date.fromisoformat(str(s['horizon'])):%d %B %Y}: "
+              f"{percent(m['by_horizon']['p'])} · {b['n']:,} simulated worlds</div>"
+              f"<div style='color: #555; font-size: 13px'>Settings: {html.escape(result.settings)}</div>")
+
+
+@solara.component
+def TermsTab(result: MonteCarloResult | None) -> None:
+    """The Monte Carlo in full: every milestone, closing days, agreed terms, downloads."""
+    if result is None:
+        return
+    s = result.summary
+    rows = "".join(
+        f"<tr><td>{html.escape(x['label'])}</td><td>{x['before_summit']['p']:.3f}</td>"
+        f"<td>[{x['before_summit']['low']:.3f}, {x['before_summit']['high']:.3f}]</td>"
+        f"<td>{x['by_horizon']['p']:.3f}</td></tr>" for x in s["milestones"].values())
+    markup(f"<style>.sim-table td, .sim-table th {{padding: 4px 18px 4px 0; text-align: left}}</style>"
+          f"<table class='sim-table' style='font-size: 15px'><tr><th>milestone</th><th>P(before the summit)</th>"
+          f"<th>95% interval</th><th>P(by {s['horizon']})</th></tr>"
+          f"{rows}</table><div style='color: #555; font-size: 13px'>Settings: {html.escape(result.settings)}</div>")
+    for name, fig in result.figures.items():
+        with solara.Card(name.capitalize(), style="width: 100%"):
+            figure(fig)
+
+    def runs_csv() -> bytes:
+        buf = io.StringIO()
+        result.table.to_pandas().to_csv(buf, index=False)
+        return buf.getvalue().encode()
+
+    with solara.Row():
+        solara.FileDownload(lambda: json.dumps(s, indent=2, default=str).encode(), filename="summary.json",
+                            label="Download summary.json")
+        solara.FileDownload(runs_csv, filename="runs.csv", label="Download runs.csv")
+
+
+@solara.component
+def ControlInput(control: Control, value: float | None, on_value: Callable[[float | None], None]) -> None:
+    """A slider for one setting; its label shows the value, or that the scenario's distribution is used."""
+    shown = control.default if value is None else value
+    state = control.show(shown) if value is not None else f"the scenario's: {control.prior}"
+    markup(f"<b>{html.escape(control.label)}</b>: {html.escape(state)}", style="font-size: 13px; margin-top: 6px")
+    with solara.Row(style="align-items: center"):
+        def moved(v: float) -> None:
+            if value is not None or abs(float(v) - shown) > control.step / 2:  # not the slider's own snapping
+                on_value(float(v))
+
+        if control.integer:
+            solara.SliderInt("", value=int(shown), min=int(control.low), max=int(control.high), step=int(control.step),
+                             on_value=moved)
+        else:
+            solara.SliderFloat("", value=shown, min=control.low, max=control.high, step=control.step, on_value=moved)
+        solara.Button("reset", on_click=lambda: on_value(None), text=True, small=True, disabled=value is None)
+
+
+@solara.component
+def Page() -> None:
+    """The whole page, with one set of settings, one model and one Monte Carlo per session."""
+    name, set_name = solara.use_state(DEFAULT_SCENARIO)
+    empty: dict[str, float] = {}
+    values, set_values = solara.use_state(empty)  # path → fixed value; absent: the scenario's own
+    shocks, set_shocks = solara.use_state(True)
+    seed, set_seed = solara.use_state(0)
+    n, set_n = solara.use_state(DEFAULT_RUNS)
+    done, set_done = solara.use_state(0)
+    notice, set_notice = solara.use_state("")
+
+    base = solara.use_memo(lambda: configure(name, {}), dependencies=[name])
+    all_controls = solara.use_memo(lambda: controls(base), dependencies=[name])
+    key = (name, tuple(sorted(values.items())), shocks)
+
+    def build() -> tuple[Scenario | None, str | None]:
+        try:
+            return configure(name, values, shocks), None
+        except (ScenarioError, PageError) as exc:
+            return None, str(exc).replace(str(scenario_path(name)), name)
+
+    scenario, invalid = solara.use_memo(build, dependencies=[key])
+    settings = describe(name, values, shocks, all_controls)
+
+    def simulate() -> MonteCarloResult | None:
+        if scenario is None:
+            return None
+        total = [0]
+
+        def progress(k: int) -> None:
+            total[0] += k
+            set_done(total[0])
+
+        set_done(0)
+        return run_monte_carlo(scenario, n, seed, f"{settings}; seed {seed}", progress)
+
+    result = solara.use_thread(simulate, dependencies=[key, n, seed])
+    running = result.state == solara.ResultState.RUNNING
+    last: Any = solara.use_ref(None)  # the latest finished result, shown (marked "updating") while the next one runs
+    if result.state == solara.ResultState.FINISHED:
+        last.current = result.value
+    shown = None if scenario is None or result.state == solara.ResultState.ERROR else last.current
+    error = invalid or (f"The Monte Carlo failed: {result.error}" if result.state == solara.ResultState.ERROR
+                        else None)
+
+    def choose(value: str) -> None:
+        if value not in scenario_files():  # a browser may send anything: only the listed names
+            set_notice(f"Unknown scenario {str(value)[:80]!r}: choose one of the list.")
+            return
+        set_notice("")
+        set_name(value)
+        set_values({})  # each scenario brings its own settings
+
+    def fix(path: str, value: float | None) -> None:
+        updated = {k: v for k, v in values.items() if k != path}
+        if value is not None:
+            updated[path] = value
+        set_values(updated)
+
+    solara.Title("Negotiation simulator")
+    with solara.AppBar():
+        solara.AppBarTitle(f"Negotiation simulator — {base.title}")
+    with solara.Sidebar():
+        solara.Select("Scenario", values=list(scenario_files()), value=name, on_value=choose)
+        if notice:
+            solara.Warning(notice)
+        markup(html.escape(base.description[:400]), style="font-size: 12px; color: #555")
+        solara.Button("Use the scenario's values for everything", on_click=lambda: (set_values({}), set_shocks(True)),
+                      disabled=not values and shocks, small=True)
+        for c in all_controls:
+            ControlInput(c, values.get(c.path), functools.partial(fix, c.path))
+        solara.Checkbox(label="Shocks (the scenario's events) can happen", value=shocks, on_value=set_shocks)
+        solara.InputInt("Seed", value=seed, on_value=lambda v: set_seed(max(0, min(int(v or 0), 2**63 - 1))))
+        solara.InputInt("Simulated worlds", value=n, on_value=lambda v: set_n(int(v or 0)))
+        if not 1 <= n <= MAX_PAGE_RUNS:
+            solara.Warning(f"Between 1 and {MAX_PAGE_RUNS:,} worlds on the page; for more, use the command line.")
+    Answer(shown, running, error, done, n)
+    if scenario is None:
+        return
+    with solara.lab.Tabs():
+        with solara.lab.Tab("Odds and terms"):
+            TermsTab(shown)
+        with solara.lab.Tab("One negotiation, meeting by meeting"):
+            NegotiationTab(scenario, seed, f"{settings}; seed {seed}")
