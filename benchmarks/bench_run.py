@@ -4,7 +4,7 @@ For each scenario: the batch engine with 1 and 2 workers, the Mesa engine with 1
 and 2 workers (``runner.run``: worlds, engine, records and writing runs.parquet
 included; pool start-up included for 2 workers), and ``mesa.batch_run`` driving
 the same model (:class:`sim.model.batchrun.ReplicationModel`, 1 process). Then the
-two-worker scaling of each engine on the July scenario. Every figure is the
+two-worker scaling of each engine on the flagship scenario. Every figure is the
 median of ``--repeat`` runs: the machines are shared and noisy, so compare medians
 and ratios, not single runs.
 
