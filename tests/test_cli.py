@@ -102,9 +102,14 @@ def test_a_full_disk_is_an_environment_error_with_a_manifest_and_no_debris(tmp_p
     assert ds.dataset(out / "runs").count_rows() == 200 and not _debris(out)
 
 
+def _default_sigint() -> None:
+    # a job started in the background (CI, nohup) inherits SIGINT ignored; Ctrl-C is what is tested
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _start(args: list[str]) -> subprocess.Popen[str]:
     return subprocess.Popen([sys.executable, "-m", "sim", *args], cwd=ROOT, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True, preexec_fn=_default_sigint)
 
 
 def _wait_for(condition, timeout: float = 120.0) -> None:
