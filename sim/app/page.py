@@ -16,15 +16,7 @@ import solara.lab
 from sim.app.montecarlo import DEFAULT_RUNS, MAX_PAGE_RUNS, MonteCarloResult, run_monte_carlo
 from sim.app.negotiation import NegotiationTab
 from sim.app.parts import figure, markup, percent
-from sim.app.settings import (
-    DEFAULT_SCENARIO,
-    Control,
-    PageError,
-    configure,
-    controls,
-    describe,
-    scenario_path,
-)
+from sim.app.settings import DEFAULT_SCENARIO, Control, PageError, configure, controls, describe, scenario_path
 from sim.scenario import Scenario, ScenarioError, scenario_files
 
 
