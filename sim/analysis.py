@@ -180,7 +180,7 @@ def summarize(path: Path, scenario: Scenario) -> dict[str, Any]:
         day = records.days(path, f"{m}_day")
         stats = milestone_stats(day, ok, scenario.summit_day, weights)
         if m == scenario.headline:
-            headline_set = (day >= 0) & (day <= scenario.summit_day) & ok
+            headline_set = scenario.by_summit(day) & ok
         del day
         q = stats["closing_day"]
         out["milestones"][m] = {"label": label, **stats, "closing_date": None if q is None else {

@@ -55,9 +55,8 @@ def log_score(p: float, y: bool) -> float:
 def _term_scores(fc: Forecast, outcome: Outcome, hit: bool) -> list[dict[str, Any]]:
     sc, table = fc.scenario, fc.posterior
     w = table.column(analysis.WEIGHT).to_numpy()
-    day = table.column(f"{sc.headline}_day").fill_null(-1).to_numpy(zero_copy_only=False)
-    agreed = table.column("agreement").fill_null(False).to_numpy(zero_copy_only=False)
-    chosen = (day >= 0) & (day <= sc.summit_day) if hit else agreed
+    chosen = table.column(f"{sc.headline}_before_summit" if hit else "agreement").fill_null(False).to_numpy(
+        zero_copy_only=False)
     out = []
     for key, value in outcome.terms.items():
         x = table.column(f"term.{key}").to_numpy(zero_copy_only=False)[chosen]

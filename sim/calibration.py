@@ -65,7 +65,7 @@ def synthetic_evidence(scenario: Scenario, real: Evidence, seed: int, index: int
     ev = dataclasses.replace(real, positions=positions, value=values, known=Known(fired, quiet, held))
     day = getattr(out, f"{_day_field(scenario)}")[0]
     truth = {"params": {k: float(v[0]) for k, v in world.sampled.items()},
-             "headline": bool(0 <= day <= scenario.summit_day)}
+             "headline": bool(scenario.by_summit(day))}
     return ev, truth
 
 
@@ -89,7 +89,7 @@ def case(args: tuple[Scenario, Evidence, int, int, int, float]) -> dict[str, Any
             continue
         covered[path] = {"50": q["q25"] <= value <= q["q75"], "90": q["q05"] <= value <= q["q95"]}
     day = tables.column(_day_field(scenario)).to_numpy()
-    hit = (day >= 0) & (day <= scenario.summit_day)
+    hit = scenario.by_summit(day)
     return {"index": index, "truth": truth["headline"], "p": float(w @ hit), "ess": result.ess,
             "covered": covered}
 
@@ -114,7 +114,7 @@ def calibrate(scenario: Scenario, as_of: Any, *, worlds: int = 200, seed: int = 
                 progress(len(results))
     prior_table = runner.run_chunk(scenario, seed, 0, 20_000)
     day = prior_table.column(f"{scenario.headline}_day").fill_null(-1).to_numpy(zero_copy_only=False)
-    prior_p = float(((day >= 0) & (day <= scenario.summit_day)).mean())
+    prior_p = float(scenario.by_summit(day).mean())
     return summarize(results, prior_p)
 
 

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from sim import analysis, records, runner
+from sim.negotiation.agenda import Issue
 from sim.scenario import MILESTONES, Scenario
 
 TAGS = ("baseline", "whatif")
@@ -49,25 +50,26 @@ def mismatches(baseline: Scenario, whatif: Scenario) -> list[str]:
     only = [i.key for i in b.issues if i.key not in issues] + [k for k in issues if k not in b.issue_keys]
     if only:
         out.append(f"issues on one agenda only are not compared: {', '.join(only)}")
+    comparable = {i.key for i in common_issues(b, w)}
     for i in b.issues:
         j = issues.get(i.key)
-        if j is not None and (i.unit != j.unit or i.levels != j.levels):
+        if j is not None and i.key not in comparable:
             out.append(f"issue {i.key!r} has different units or levels ({i.unit or i.levels} vs "
                        f"{j.unit or j.levels}); it is not compared")
     return out
 
 
-def _flags(path: Path, name: str) -> np.ndarray:
-    """A bool column as floats, NaN for replications that raised."""
+def common_issues(baseline: Scenario, whatif: Scenario) -> list[Issue]:
+    """The baseline's issues the what-if shares with the same key, unit and levels (the ones compared)."""
+    theirs = {i.key: i for i in whatif.issues}
+    return [i for i in baseline.issues
+            if (j := theirs.get(i.key)) is not None and (i.unit, i.levels) == (j.unit, j.levels)]
+
+
+def _masked(path: Path, name: str, keep: np.ndarray) -> np.ndarray:
+    """A column as floats, NaN where ``keep`` is false."""
     values = records.column(path, name).astype(np.float64)
-    values[~records.completed(path)] = np.nan
-    return values
-
-
-def _terms(path: Path, scenario: Scenario, key: str, deal: np.ndarray) -> np.ndarray:
-    """An issue's agreed value where ``deal`` holds, NaN elsewhere."""
-    values = records.column(path, f"term.{key}").astype(np.float64)
-    values[~deal] = np.nan
+    values[~keep] = np.nan
     return values
 
 
@@ -101,18 +103,15 @@ def compare(baseline: Scenario, whatif: Scenario, *, runs: int, seed: int, out_d
                            "whatif_file": whatif.path, "runs": runs, "seed": seed, "engine": engine,
                            "difference": "what-if minus baseline", "warnings": warnings, "milestones": {},
                            "terms": {}, "levels": {}}
+    ran = [records.completed(p) for p in paths]  # replications that raised count as NaN, not as "no"
     for m in MILESTONES:
-        b, w = (_flags(p, f"{m}_before_summit") for p in paths)
+        b, w = (_masked(p, f"{m}_before_summit", ok) for p, ok in zip(paths, ran, strict=True))
         out["milestones"][m] = analysis.paired_difference(w, b)
     head = baseline.headline
     deal = [records.column(p, f"{head}_before_summit").astype(bool) for p in paths]
     out["terms_set"] = f"worlds where both reach {MILESTONES[head]} before the summit"
-    theirs = {i.key: i for i in whatif.issues}
-    for issue in baseline.issues:
-        other = theirs.get(issue.key)
-        if other is None or other.unit != issue.unit or other.levels != issue.levels:
-            continue
-        b, w = (_terms(p, sc, issue.key, d) for p, sc, d in zip(paths, (baseline, whatif), deal, strict=True))
+    for issue in common_issues(baseline, whatif):
+        b, w = (_masked(p, f"term.{issue.key}", d) for p, d in zip(paths, deal, strict=True))
         if issue.levels:
             both = ~(np.isnan(b) | np.isnan(w))
             out["levels"][issue.key] = {

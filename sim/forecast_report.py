@@ -170,8 +170,8 @@ def posterior_figure(fc: Forecast, data: dict[str, Any]) -> Any:
 
 
 def _headline_mask(table: Any, sc: Scenario) -> np.ndarray:
-    day = table.column(f"{sc.headline}_day").fill_null(-1).to_numpy(zero_copy_only=False)
-    return (day >= 0) & (day <= sc.summit_day)
+    """The headline deals: the headline milestone reached by the summit (the records' own flag)."""
+    return table.column(f"{sc.headline}_before_summit").fill_null(False).to_numpy(zero_copy_only=False)
 
 
 # --- the timeline: the forecast as of every date with news ------------------------------------------

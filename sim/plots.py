@@ -132,7 +132,7 @@ def terms_figure(path: Path, scenario: Scenario, summary: dict[str, Any], which:
     ok = records.completed(path)
     if which == "headline":
         day = records.days(path, f"{scenario.headline}_day")
-        where = (day >= 0) & (day <= scenario.summit_day) & ok
+        where = scenario.by_summit(day) & ok
     else:
         where = records.column(path, "agreement") & ok
     w = weights_of(path, where)

@@ -107,7 +107,7 @@ def chunk_table(scenario: Scenario, worlds: Worlds, out: Outcomes) -> pa.Table:
         cols[m] = pa.array(reached, pa.bool_(), mask=err)
         cols[f"{m}_date"] = pa.array((start + days).astype(np.int32), pa.date32(), mask=~reached | err)
         cols[f"{m}_day"] = pa.array(days.astype(np.int32), pa.int32(), mask=~reached | err)
-        cols[f"{m}_before_summit"] = pa.array(reached & (days <= scenario.summit_day), pa.bool_(), mask=err)
+        cols[f"{m}_before_summit"] = pa.array(scenario.by_summit(days), pa.bool_(), mask=err)
     cols["ratification_failed"] = pa.array(out.ratification_failed, pa.bool_(), mask=err)
     names = np.empty(SUMMIT_CLOSE + 2, dtype=object)  # looked up by code + 1: -1 none, 0/1 a side, summit
     names[1], names[2], names[SUMMIT_CLOSE + 1] = scenario.parties[0].key, scenario.parties[1].key, "summit"

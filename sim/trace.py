@@ -45,6 +45,6 @@ def narrative(model: NegotiationModel) -> list[str]:
         when = sc.date_of(day).isoformat() if day >= 0 else (
             "failed (outside a domestic win-set)" if m == "ratified" and out["ratification_failed"]
             else f"not by {sc.horizon}")
-        before = " (before the summit)" if 0 <= day <= sc.summit_day else ""
+        before = " (before the summit)" if sc.by_summit(day) else ""
         lines.append(f"  {label:<24} {when}{before}")
     return lines

@@ -23,10 +23,6 @@ from sim.scenario import Scenario
 from sim.world import CONTACT, SCHEDULED, SUMMIT, sample_worlds
 
 
-def _asks(model: NegotiationModel, k: int) -> float:
-    return float(model.teams[k].aspiration)
-
-
 class LiveNegotiation(NegotiationModel):
     """One world of the page's settings, with a Mesa DataCollector of what each side asks
     (its aspiration) and what the other side's latest offer is worth to it, per meeting."""
@@ -36,10 +32,14 @@ class LiveNegotiation(NegotiationModel):
         super().__init__(scenario, sample_worlds(scenario, self.seed, self.replication, 1).row(0), trace=True)
         reporters: dict[str, Callable[[LiveNegotiation], float]] = {}
         for k, team in enumerate(self.teams):
-            reporters[f"{team.label} asks"] = functools.partial(_asks, k=k)
+            reporters[f"{team.label} asks"] = functools.partial(LiveNegotiation.asks, k=k)
             reporters[f"{team.label} is offered"] = functools.partial(LiveNegotiation.offered, k=k)
         self.datacollector = mesa.DataCollector(model_reporters=reporters)
         self.datacollector.collect(self)
+
+    def asks(self, k: int) -> float:
+        """What side ``k`` asks for: the utility to it of the terms it aims at (its aspiration)."""
+        return float(self.teams[k].aspiration)
 
     def offered(self, k: int) -> float:
         """What the other side's latest offer is worth to side ``k`` (NaN before it offers)."""
@@ -166,7 +166,6 @@ def NegotiationTab(scenario: Scenario, seed: int, settings: str) -> None:
         force_update()
 
     def play(cancel: Any) -> None:
-
         while playing and model.running and not cancel.is_set():
             model.step()
             force_update()

@@ -37,12 +37,12 @@ def Answer(result: MonteCarloResult | None, running: bool, error: str | None, do
         summit = dt.date.fromisoformat(str(s["summit"]))
         stale = " (updating…)" if running else ""
         markup(f"<div style='font-size: 17px'>Chance of {html.escape(m['label'])} by {summit:%d %B %Y}"
-              f"{stale}</div><div style='font-size: 44px; font-weight: 600; line-height: 1.2'>{percent(b['p'])}"
-              f" <span style='font-size: 20px; font-weight: 400; color: #444'>95% interval "
-              f"{percent(b['low'])}–{percent(b['high'])}</span></div>"
-              f"<div style='font-size: 15px'>by {dt.date.fromisoformat(str(s['horizon'])):%d %B %Y}: "
-              f"{percent(m['by_horizon']['p'])} · {b['n']:,} simulated worlds</div>"
-              f"<div style='color: #555; font-size: 13px'>Settings: {html.escape(result.settings)}</div>")
+               f"{stale}</div><div style='font-size: 44px; font-weight: 600; line-height: 1.2'>{percent(b['p'])}"
+               f" <span style='font-size: 20px; font-weight: 400; color: #444'>95% interval "
+               f"{percent(b['low'])}–{percent(b['high'])}</span></div>"
+               f"<div style='font-size: 15px'>by {dt.date.fromisoformat(str(s['horizon'])):%d %B %Y}: "
+               f"{percent(m['by_horizon']['p'])} · {b['n']:,} simulated worlds</div>"
+               f"<div style='color: #555; font-size: 13px'>Settings: {html.escape(result.settings)}</div>")
 
 
 @solara.component
@@ -56,9 +56,9 @@ def TermsTab(result: MonteCarloResult | None) -> None:
         f"<td>[{x['before_summit']['low']:.3f}, {x['before_summit']['high']:.3f}]</td>"
         f"<td>{x['by_horizon']['p']:.3f}</td></tr>" for x in s["milestones"].values())
     markup(f"<style>.sim-table td, .sim-table th {{padding: 4px 18px 4px 0; text-align: left}}</style>"
-          f"<table class='sim-table' style='font-size: 15px'><tr><th>milestone</th><th>P(before the summit)</th>"
-          f"<th>95% interval</th><th>P(by {s['horizon']})</th></tr>"
-          f"{rows}</table><div style='color: #555; font-size: 13px'>Settings: {html.escape(result.settings)}</div>")
+           f"<table class='sim-table' style='font-size: 15px'><tr><th>milestone</th><th>P(before the summit)</th>"
+           f"<th>95% interval</th><th>P(by {s['horizon']})</th></tr>"
+           f"{rows}</table><div style='color: #555; font-size: 13px'>Settings: {html.escape(result.settings)}</div>")
     for name, fig in result.figures.items():
         with solara.Card(name.capitalize(), style="width: 100%"):
             figure(fig)

@@ -52,6 +52,7 @@ class Control:
         default: Where the slider starts: the scenario's value, or its distribution's median.
         prior: What the scenario says, for the label (a number, or a distribution).
         integer: Whole values only.
+        origin: For a date-valued setting, the date its value counts days from.
     """
 
     path: str
@@ -63,7 +64,7 @@ class Control:
     default: float
     prior: str
     integer: bool = False
-    origin: dt.date | None = None  # a date-valued setting: its value counts days from this date
+    origin: dt.date | None = None
 
     def show(self, value: float) -> str:
         """A value with its unit (a date-valued setting as its date)."""

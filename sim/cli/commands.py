@@ -339,10 +339,11 @@ def cmd_app(args: argparse.Namespace) -> int:
 def cmd_check(args: argparse.Namespace) -> int:
     """``check``: validate scenario and case files."""
     from sim.cases import load_case
+    from sim.scenario import find_scenario, read_document
 
     for path in args.scenarios:
-        text = Path(path).read_text(errors="replace") if Path(path).is_file() else ""
-        if "[case]" in text:
+        document, _ = read_document(find_scenario(path))  # read as every file is: safely, with a size cap
+        if "case" in document:
             case = load_case(path)
             print(f"{path}: ok — case {case.title}; {len(case.forecast_dates)} forecast dates, "
                   f"{len(case.outcomes)} outcome(s)")

@@ -34,7 +34,7 @@ def _count(bound: int, variable: str, what: str) -> Callable[[str], int]:
     return parse
 
 
-positive = _count(10**12, "SIM_MAX_RUNS", "the number")
+chunk_size = _count(limits.MAX_RUNS, "SIM_MAX_RUNS", "--chunk-size")
 runs = _count(limits.MAX_RUNS, "SIM_MAX_RUNS", "--runs")
 points = _count(limits.MAX_POINTS, "SIM_MAX_POINTS", "the design size")
 particles = _count(limits.MAX_PARTICLES, "SIM_MAX_PARTICLES", "--particles")
@@ -107,7 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--runs", type=runs, default=1000, help="number of replications (default 1000)")
     r.add_argument("--seed", type=seed, default=0, help="run seed (default 0)")
     r.add_argument("--workers", type=workers, default=1, help="worker processes (default 1)")
-    r.add_argument("--chunk-size", type=positive, help="replications per chunk (default: n/16, within 2,000-25,000 "
+    r.add_argument("--chunk-size", type=chunk_size, help="replications per chunk (default: n/16, within 2,000-25,000 "
                                                         "for batch, 50-250 for mesa)")
     r.add_argument("--engine", choices=ENGINES, default="batch",
                    help="batch: compiled, fast (default); mesa: the reference Mesa model, same results")

@@ -34,7 +34,7 @@ def _day(model: ReplicationModel, key: str) -> int | None:
 
 
 def _before_summit(model: ReplicationModel, key: str) -> bool:
-    return 0 <= int(model.result[key]) <= model.spec.summit_day
+    return bool(model.spec.by_summit(int(model.result[key])))
 
 
 @lru_cache(maxsize=8)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -304,6 +304,11 @@ class Scenario:
     def horizon_day(self) -> int:
         """The last simulated day, counted from the start."""
         return (self.horizon - self.start).days
+
+    def by_summit(self, day: Any) -> Any:
+        """Whether a milestone reached on ``day`` (−1 if never; an int or an array) came on or
+        before the summit: the headline's "before the deadline"."""
+        return (day >= 0) & (day <= self.summit_day)
 
     def date_of(self, day: int) -> dt.date:
         """The calendar date of a day counted from the start."""

@@ -38,7 +38,7 @@ def check_inference(fig_dir: Path | None) -> list[Check]:
     fc = forecast.forecast(bare, as_of, seed=5, particles=4000, target_ess=500)
     o = batch.run_worlds(bare, sample_worlds(bare, 5, 0, 4000))
     open_ = forecast.still_open(o, (as_of - bare.start).days)
-    expected = float(((o.agreement_day >= 0) & (o.agreement_day <= bare.summit_day))[open_].mean())
+    expected = float(bare.by_summit(o.agreement_day)[open_].mean())
     got = fc.probabilities()["agreement"]["forecast"]["before_summit"]["p"]
     out.append(Check(g, f"no agreement by {as_of} alone: P(agreement by the summit)",
                      f"{expected:.6f} (frequency among the {int(open_.sum()):,} open worlds)", f"{got:.6f}", "1e-12",
