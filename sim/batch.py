@@ -30,6 +30,7 @@ from sim.negotiation.protocol import (
     opener,
     opening,
     opponent_move,
+    public_deadline,
     record_standing,
     summit_accepts,
     summit_candidate,
@@ -37,7 +38,7 @@ from sim.negotiation.protocol import (
     zeuthen_applies,
 )
 from sim.negotiation.solutions import agreement_quality
-from sim.negotiation.tactics import TacticParams, zeuthen_risks
+from sim.negotiation.tactics import TacticParams, deadline_pressure, pressed, zeuthen_risks
 from sim.negotiation.utility import Preferences, acceptance_floor
 from sim.outcomes import SUMMIT_CLOSE, Outcomes
 from sim.scenario import Scenario
@@ -46,16 +47,16 @@ from sim.world import SUMMIT, Worlds
 # Each side's parameters are packed into dense arrays with a side axis, so the compiled
 # loop indexes numbers instead of unpacking per-side records (which costs refcounting).
 VECTORS = ("weights", "best", "worst", "lo", "hi", "believed_weights")
-SCALARS = ("reservation", "deadline", "walk_away_gap", "tactic", "family", "beta", "kappa", "reciprocity",
-           "min_step", "spread", "rule", "accept_alpha", "accept_beta", "accept_level", "knows_opponent_limits",
-           "ratification_required", "win_set", "ratification_delay", "anticipates_ratification",
-           "believed_opponent_reservation")
+SCALARS = ("reservation", "deadline", "walk_away_gap", "deadline_cost", "deadline_window", "tactic", "family",
+           "beta", "kappa", "reciprocity", "min_step", "spread", "rule", "accept_alpha", "accept_beta", "accept_level",
+           "knows_opponent_limits", "ratification_required", "win_set", "ratification_delay",
+           "anticipates_ratification", "believed_opponent_reservation")
 _V = {name: k for k, name in enumerate(VECTORS)}
 _S = {name: k for k, name in enumerate(SCALARS)}
 # positions looked up by name: reordering the tuples above cannot mislabel a field
 W, BEST, WORST, LO, HI, BELIEF = (_V[n] for n in ("weights", "best", "worst", "lo", "hi", "believed_weights"))
-(RES, DEADLINE, GAP, TACTIC, FAMILY, BETA, KAPPA, RECIP, MINSTEP, SPREAD, RULE, ACC_A, ACC_B, ACC_L, KNOWS, REQUIRED,
- WIN, RDELAY, ANTICIPATES, OPP_RES) = (_S[n] for n in SCALARS)
+(RES, DEADLINE, GAP, DCOST, DWINDOW, TACTIC, FAMILY, BETA, KAPPA, RECIP, MINSTEP, SPREAD, RULE, ACC_A, ACC_B, ACC_L,
+ KNOWS, REQUIRED, WIN, RDELAY, ANTICIPATES, OPP_RES) = (_S[n] for n in SCALARS)
 
 
 class Packed(NamedTuple):
@@ -71,7 +72,8 @@ class Packed(NamedTuple):
 
 class Calendar(NamedTuple):
     """A chunk's calendar: meeting kinds per day, event fire days and durations, the summit's
-    bridge and the signing delay per replication, and the observation days (one for all)."""
+    bridge and the signing delay per replication, the observation days (one for all), and how
+    far each event moves the public deadline."""
 
     meetings: np.ndarray  # [R, days] int8
     event_day: np.ndarray  # [R, E] int64
@@ -79,6 +81,7 @@ class Calendar(NamedTuple):
     summit_max_gap: np.ndarray  # [R]
     signing_delay: np.ndarray  # [R]
     observe: np.ndarray  # [J] int64
+    deadline_shift: np.ndarray  # [R, E]
 
 
 class Agenda(NamedTuple):
@@ -111,7 +114,7 @@ def pack(worlds: Worlds) -> Packed:
 class _Scratch(NamedTuple):
     """Working state of one replication, allocated once per chunk (reset per replication)."""
 
-    side: np.ndarray  # [2, 11]: eff_r, eff_beta, floor, u_max, t, aspiration, u_offer, last, prev, risks
+    side: np.ndarray  # [2, 12]: eff_r, eff_beta, floor, u_max, t, aspiration, u_offer, last, prev, risks, pressure
     n_recv: np.ndarray  # [2]
     eff_lo: np.ndarray  # [2, I]
     eff_hi: np.ndarray
@@ -126,7 +129,7 @@ class _Scratch(NamedTuple):
     frontier: np.ndarray
 
 
-EFF_R, EFF_BETA, FLOOR, UMAX, T, ASP, UOFFER, LAST, PREV, RISK, RISK_OTHER = range(11)
+EFF_R, EFF_BETA, FLOOR, UMAX, T, ASP, UOFFER, LAST, PREV, RISK, RISK_OTHER, PRESSURE = range(12)
 
 
 @kernel
@@ -135,7 +138,7 @@ def _prefs(vec, k, r):
 
 
 @kernel
-def _play(r, p, cal, agenda, first_mover, horizon_day, out_terms, out_utils, out_standing, s):
+def _play(r, p, cal, agenda, first_mover, deadline_day, horizon_day, out_terms, out_utils, out_standing, s):
     """Replication ``r``: the Mesa model's step loop, compiled. Writes terms, utilities and
     standing offers into row ``r`` of the output arrays and returns the scalar outcomes."""
     vec, sca = p.vec, p.sca
@@ -181,13 +184,16 @@ def _play(r, p, cal, agenda, first_mover, horizon_day, out_terms, out_utils, out
                     Preferences(vec[k, BELIEF, r], vec[1 - k, BEST, r], vec[1 - k, WORST, r]),
                     x[k, EFF_R], sca[k, OPP_RES, r])
         for k in range(2):
+            x[k, PRESSURE] = deadline_pressure(float(day), public_deadline(float(day), deadline_day, fire,
+                                                                           cal.deadline_shift[r]),
+                                               sca[k, DCOST, r], sca[k, DWINDOW, r])
             tactic = TacticParams(int(sca[k, TACTIC, r]), int(sca[k, FAMILY, r]), sca[k, KAPPA, r], x[k, EFF_BETA],
                                   sca[k, RECIP, r], sca[k, MINSTEP, r], sca[k, SPREAD, r])
             x[k, T], x[k, ASP], x[k, UOFFER] = make_offer(
                 float(day), sca[k, DEADLINE, r], tactic, x[k, FLOOR], x[k, ASP],
                 opponent_move(x[k, LAST], x[k, PREV], n_recv[k]),
                 ConcessionPlan(plan[k, 0], plan[k, 1], plan[k, 2], plan[k, 3], plan[k, 4], x[k, UMAX]), integer,
-                _prefs(vec, k, r), offer[k], x[k, RISK], x[k, RISK_OTHER])
+                _prefs(vec, k, r), offer[k], x[k, RISK], x[k, RISK_OTHER], x[k, PRESSURE])
         for k in range(2):
             if n_recv[k] > 0 and walks_away(x[k, T], x[k, LAST], x[k, EFF_R], sca[k, GAP, r]):
                 walked = k
@@ -213,7 +219,8 @@ def _play(r, p, cal, agenda, first_mover, horizon_day, out_terms, out_utils, out
             yes = True
             for k in range(2):
                 if yes:
-                    yes = summit_accepts(cand, _prefs(vec, k, r), eff_lo[k], eff_hi[k], x[k, ASP], x[k, FLOOR],
+                    yes = summit_accepts(cand, _prefs(vec, k, r), eff_lo[k], eff_hi[k],
+                                         pressed(x[k, ASP], x[k, PRESSURE], x[k, FLOOR]), x[k, FLOOR],
                                          cal.summit_max_gap[r])
             if yes:
                 deal[:] = cand
@@ -276,7 +283,7 @@ def _borrow_overload(arr):
 
 
 @kernel
-def _play_all(packed, cal, agenda, first_mover, horizon_day, scratch, out):
+def _play_all(packed, cal, agenda, first_mover, deadline_day, horizon_day, scratch, out):
     ints, failed, floats, terms, utils, end_day, standing = out
     b = _borrow
     s = _Scratch(b(scratch.side), b(scratch.n_recv), b(scratch.eff_lo), b(scratch.eff_hi), b(scratch.plan),
@@ -284,19 +291,19 @@ def _play_all(packed, cal, agenda, first_mover, horizon_day, scratch, out):
                  b(scratch.planned), b(scratch.work), b(scratch.frontier))
     p = Packed(b(packed.vec), b(packed.sca), b(packed.ev_res), b(packed.ev_beta), b(packed.ev_lo), b(packed.ev_hi))
     c = Calendar(b(cal.meetings), b(cal.event_day), b(cal.event_duration), b(cal.summit_max_gap),
-                 b(cal.signing_delay), b(cal.observe))
+                 b(cal.signing_delay), b(cal.observe), b(cal.deadline_shift))
     g = Agenda(b(agenda.bound_lo), b(agenda.bound_hi), b(agenda.integer))
     terms, utils, standing = b(terms), b(utils), b(standing)
     for r in range(c.meetings.shape[0]):
-        ag, sg, rt, fl, cb, wk, pd, nd, rounds, ed = _play(r, p, c, g, first_mover, horizon_day, terms, utils,
-                                                           standing, s)
+        ag, sg, rt, fl, cb, wk, pd, nd, rounds, ed = _play(r, p, c, g, first_mover, deadline_day, horizon_day,
+                                                           terms, utils, standing, s)
         ints[r, 0], ints[r, 1], ints[r, 2], ints[r, 3], ints[r, 4], ints[r, 5] = ag, sg, rt, cb, wk, rounds
         failed[r], floats[r, 0], floats[r, 1], end_day[r] = fl, pd, nd, ed
 
 
 def _scratch(n: int, e: int) -> _Scratch:
     return _Scratch(
-        side=np.zeros((2, 11)), n_recv=np.zeros(2, np.int64), eff_lo=np.zeros((2, n)), eff_hi=np.zeros((2, n)),
+        side=np.zeros((2, 12)), n_recv=np.zeros(2, np.int64), eff_lo=np.zeros((2, n)), eff_hi=np.zeros((2, n)),
         plan=np.zeros((2, 5, n)), offer=np.zeros((2, n)), deal=np.zeros(n), active=np.zeros(e, np.bool_),
         fire=np.zeros(e), region=np.zeros((2, n)), planned=np.zeros((2, 2, n)), work=np.zeros((7, n)),
         frontier=np.zeros((n + 1, 2)))
@@ -309,7 +316,8 @@ def calendar(scenario: Scenario, worlds: Worlds) -> Calendar:
                     np.ascontiguousarray(worlds.event_duration, dtype=np.float64),
                     np.ascontiguousarray(worlds.summit_max_gap, dtype=np.float64),
                     np.ascontiguousarray(worlds.signing_delay, dtype=np.float64),
-                    scenario.observation_days_array)
+                    scenario.observation_days_array,
+                    np.ascontiguousarray(worlds.deadline_shift, dtype=np.float64))
 
 
 def run_worlds(scenario: Scenario, worlds: Worlds) -> Outcomes:
@@ -323,7 +331,8 @@ def run_worlds(scenario: Scenario, worlds: Worlds) -> Outcomes:
     ints, failed, floats, terms, utils, end_day, standing = out
     agenda = Agenda(np.array([i.low for i in scenario.issues]), np.array([i.high for i in scenario.issues]),
                     np.array([i.integer for i in scenario.issues]))
-    _play_all(pack(worlds), calendar(scenario, worlds), agenda, scenario.first_mover, scenario.horizon_day,
+    _play_all(pack(worlds), calendar(scenario, worlds), agenda, scenario.first_mover, float(scenario.summit_day),
+              scenario.horizon_day,
               _scratch(n, worlds.event_day.shape[1]), out)
     return Outcomes(ints[:, 0], ints[:, 1], ints[:, 2], failed, ints[:, 3], ints[:, 4], terms, utils,
                     floats[:, 0], floats[:, 1], ints[:, 5], end_day, standing)

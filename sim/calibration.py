@@ -7,6 +7,9 @@ issues, precisions) read off the true world's standing offers plus Gaussian repo
 of the stated precision, the events and rounds as they happened in it — and condition on it
 exactly as :mod:`sim.forecast` does. If the inference is right:
 
+Progress reports are drawn the same way: each names the region of counts of issues apart
+that holds the true world's count with the report's reliability, else the other region.
+
 - each uncertain parameter's 50% and 90% posterior intervals cover its true value in 50%
   and 90% of the worlds;
 - the forecasts of the headline milestone by the summit are calibrated (Spiegelhalter's z
@@ -24,11 +27,11 @@ import numpy as np
 import pyarrow as pa
 from scipy.special import ndtri
 
-from sim import analysis, batch, runner
-from sim.forecast import Evidence, Job, evidence, simulator, still_open
+from sim import analysis, runner
+from sim.forecast import Evidence, Job, evidence, issues_apart, simulator, still_open
 from sim.inference import smc
 from sim.scenario import Scenario
-from sim.world import SCHEDULED, Known, sample_worlds, uniforms
+from sim.world import SCHEDULED, SUMMIT, Known, sample_worlds, uniforms
 
 #: Posterior intervals checked: central 50% and 90%.
 LEVELS = {"50": (0.25, 0.75), "90": (0.05, 0.95)}
@@ -41,7 +44,7 @@ def truths(scenario: Scenario, as_of_day: int, n: int, seed: int) -> list[int]:
     first = 0
     while len(found) < n:
         size = 4 * (n - len(found)) + 16
-        out = batch.run_worlds(scenario, sample_worlds(scenario, seed, first, size))
+        out = runner.ENGINES["batch"](scenario, sample_worlds(scenario, seed, first, size))
         found += [first + int(k) for k in np.flatnonzero(still_open(out, as_of_day))]
         first += size
     return found[:n]
@@ -52,17 +55,26 @@ def synthetic_evidence(scenario: Scenario, real: Evidence, seed: int, index: int
     (its positions' dates, sides, issues and precisions; its events and rounds), and the
     world's truth: its sampled parameters and whether the headline was reached by the summit."""
     world = sample_worlds(scenario, seed, index, 1)
-    out = batch.run_worlds(scenario, world)
+    out = runner.ENGINES["batch"](scenario, world)
     standing = out.standing[0, real.obs, real.side, real.issue]
     noise = uniforms(seed, "sbc.noise", index, 1, max(len(real.positions), 1))[0, : len(real.positions)]
-    values = standing + real.precision * ndtri(noise)
+    values = standing + real.precision * ndtri(noise)  # the kernel's own sd: report and model error
     positions = tuple(dataclasses.replace(p, value=float(v)) for p, v in zip(real.positions, values, strict=True))
+    # each progress report names the region of counts that holds the true count with its
+    # reliability, else the other region: the forecast's own model of such reports
+    counts = issues_apart(out, real)[0]
+    truthful = uniforms(seed, "sbc.progress", index, 1, max(len(real.progress), 1))[0, : len(real.progress)]
+    allowed = real.p_allowed.copy()
+    for k, c in enumerate(counts):
+        if real.p_allowed[k, c] != bool(truthful[k] < real.p_reliability[k]):
+            allowed[k] = ~allowed[k]
     listed = {*real.known.fired, *real.known.quiet}  # the events the real record speaks of
     fired = {e.name: int(d) for e, d in zip(scenario.events, world.event_day[0], strict=True)
              if e.name in listed and 0 <= d <= real.day}
     quiet = {name: real.day for name in listed if name not in fired}
-    held = {int(d): bool(world.meetings[0, d] == SCHEDULED) for d in real.known.rounds}
-    ev = dataclasses.replace(real, positions=positions, value=values, known=Known(fired, quiet, held))
+    held = {int(d): bool(world.meetings[0, d] in (SCHEDULED, SUMMIT)) for d in real.known.rounds}
+    ev = dataclasses.replace(real, positions=positions, value=values, known=Known(fired, quiet, held),
+                             p_allowed=allowed)
     day = getattr(out, f"{_day_field(scenario)}")[0]
     truth = {"params": {k: float(v[0]) for k, v in world.sampled.items()},
              "headline": bool(scenario.by_summit(day))}

@@ -7,8 +7,15 @@ place — and that the talks were still open on D (no agreement, nobody gone), w
 - Facts about the calendar enter exactly: an event's day and a round's taking place are
   drawn from their distribution given what is known (:class:`sim.world.Known`).
 - Positions enter through a Gaussian kernel on the gap between each side's simulated
-  standing offer on the report's date and the reported value, with the report's precision
-  as standard deviation; the status enters as a hard condition.
+  standing offer on the report's date and the reported value. Its standard deviation adds
+  the model's own error (:data:`MODEL_ERROR` of the issue's range: a standing offer is a
+  stylised stand-in for what a side says in public) to the report's precision in quadrature,
+  so no single report, however precise, can pin a world down more tightly than the model
+  can (Kennedy & O'Hagan 2001's model discrepancy).
+- Progress reports ("one or two issues left") enter through the number of issues on which
+  the sides' standing offers still differ by more than the report's tolerance: a report is
+  right with its stated reliability (at most 0.95), so it moves a world's odds at most 19-fold.
+- The status enters as a hard condition.
 - :func:`sim.inference.smc` weighs (and re-draws) worlds until the weighted sample
   reproduces the record; the milestones' probabilities are then read off that sample, with
   Wilson intervals on its effective sample size (ESS).
@@ -20,6 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
@@ -28,20 +36,57 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from sim import analysis, batch, model, records, runner
+from sim import analysis, records, runner
 from sim.inference import Batch, Result, smc
 from sim.outcomes import Outcomes
-from sim.scenario import MILESTONES, Position, Scenario
+from sim.scenario import MILESTONES, Position, Progress, Scenario
 from sim.world import Known, sample_worlds, uniforms
 
-#: Below this ESS a forecast is flagged as not to be trusted.
+#: Below this ESS a forecast is refused: the record could not be matched.
 MIN_ESS = 200
+#: The model's own error in a reported position, as a share of the issue's range (see above).
+MODEL_ERROR = 0.05
 #: Particles per simulation task (workers take tasks of this size).
 TASK = 5000
 
 
+#: No forecast rests on fewer effective particles than this, whatever the target.
+MIN_ESS_ABSOLUTE = 30
+#: Pooled particles at the most, as a multiple of --particles (the prior run, then populations
+#: of up to 10×: see :func:`sim.inference.smc`), and the copies a forecast holds of each.
+POOLED, COPIES = 11, 5
+
+
 class ForecastError(ValueError):
     """A forecast that cannot be made as asked (e.g. a date outside the scenario)."""
+
+
+class RecordNotMatched(RuntimeError):
+    """The sampler could not reproduce the record: no forecast is given (exit 1)."""
+
+
+def ess_floor(target_ess: float) -> float:
+    """The least ESS a forecast may rest on: half the target, at most :data:`MIN_ESS` and at
+    least :data:`MIN_ESS_ABSOLUTE`."""
+    return max(MIN_ESS_ABSOLUTE, min(MIN_ESS, target_ess / 2))
+
+
+def memory_needed(scenario: Scenario, particles: int, workers: int) -> int:
+    """About how many bytes a forecast of ``particles`` holds at its peak: each pooled particle's
+    record (its sampled parameters, outcomes and terms) and standing offers on the observation
+    days, and each worker's task of :data:`TASK` particles."""
+    n_issues, n_obs = len(scenario.issues), len(scenario.observation_days)
+    row = 8 * (len(scenario.uncertain) + 4 * n_issues + 30 + n_obs * 2 * n_issues)
+    task = 8 * min(TASK, particles) * (n_obs * 2 * n_issues + scenario.horizon_day + 64)
+    return particles * POOLED * COPIES * row + 2 * max(workers, 1) * task
+
+
+def physical_memory() -> int:
+    """This machine's memory in bytes (0 if unknown)."""
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (ValueError, OSError, AttributeError):  # pragma: no cover — not POSIX
+        return 0
 
 
 @dataclass(frozen=True)
@@ -53,8 +98,15 @@ class Evidence:
         day: Its day since the scenario's start (−1 without a date).
         positions: The positions reported on or before it.
         obs, side, issue, value, precision: Per position, the index of its day among the
-            scenario's observation days, and the side, issue, value and precision.
+            scenario's observation days, and the side, issue, value and the kernel's standard
+            deviation (the report's precision and the model's error, in quadrature).
         known: Events and rounds known for certain by then.
+        reached: Milestones the record says were reached by then: name → (first, last) day of
+            the window the worlds must reach it in.
+        progress: The progress reports dated on or before it.
+        p_obs, p_allowed, p_tolerance, p_reliability: Per progress report, the index of its
+            day among the observation days, which counts of issues apart it allows (``[P, I+1]``),
+            its tolerance in each issue's units (``[P, I]``) and its reliability.
     """
 
     as_of: dt.date | None
@@ -66,11 +118,25 @@ class Evidence:
     value: np.ndarray
     precision: np.ndarray
     known: Known
+    progress: tuple[Progress, ...] = ()
+    p_obs: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=int))
+    p_allowed: np.ndarray = field(default_factory=lambda: np.empty((0, 0), dtype=bool))
+    p_tolerance: np.ndarray = field(default_factory=lambda: np.empty((0, 0)))
+    p_reliability: np.ndarray = field(default_factory=lambda: np.empty(0))
+    reached: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     @property
     def empty(self) -> bool:
         """No record and no status: the forecast is the prior run."""
         return self.as_of is None
+
+    def question(self, headline: str) -> str:
+        """The milestone a forecast is of: the scenario's ``headline``, or the first one after
+        those the record says were reached, if later."""
+        order = list(MILESTONES)
+        after = [m for m in order if m not in self.reached]
+        nxt = after[0] if after else order[-1]
+        return max(headline, nxt, key=order.index)
 
 
 def evidence(scenario: Scenario, as_of: dt.date | None) -> Evidence:
@@ -101,18 +167,62 @@ def evidence(scenario: Scenario, as_of: dt.date | None) -> Evidence:
         elif e.checked_day is not None:
             quiet[e.name] = min(e.checked_day, day)
     for r in record.rounds if record else ():
-        if r.day <= day:
+        if r.known_from <= day:
             rounds[r.day] = r.held
+    span = np.array([i.high - i.low for i in scenario.issues])
+    reports = tuple(p for p in record.progress if p.day <= day) if record else ()
+    allowed = np.zeros((len(reports), len(scenario.issues) + 1), dtype=bool)
+    for k, p in enumerate(reports):
+        allowed[k, list(p.apart)] = True
+    reached = {m.name: (m.day - m.window, m.day) for m in (record.milestones if record else ()) if m.day <= day}
     return Evidence(as_of, day, positions, np.array([obs_days.index(p.day) for p in positions], dtype=int),
                     np.array([p.side for p in positions], dtype=int), np.array([p.issue for p in positions], dtype=int),
                     np.array([p.value for p in positions], dtype=float),
-                    np.array([p.precision for p in positions], dtype=float), Known(fired, quiet, rounds))
+                    np.array([math.hypot(p.precision, MODEL_ERROR * span[p.issue]) for p in positions], dtype=float),
+                    Known(fired, quiet, rounds), reports, np.array([obs_days.index(p.day) for p in reports], dtype=int),
+                    allowed, np.array([p.tolerance * span for p in reports]).reshape(len(reports), len(span)),
+                    np.array([p.reliability for p in reports], dtype=float), reached)
 
 
 def simulated(out: Outcomes, ev: Evidence) -> np.ndarray:
     """Each replication's counterpart of every observation: the side's standing offer on the
     issue on the report's day (``[R, K]``)."""
     return out.standing[:, ev.obs, ev.side, ev.issue]
+
+
+def issues_apart(out: Outcomes, ev: Evidence) -> np.ndarray:
+    """Each replication's count, on each progress report's day, of the issues on which the two
+    sides' standing offers differ by more than the report's tolerance (``[R, P]``)."""
+    if not len(ev.progress):
+        return np.zeros((len(out.agreement_day), 0), dtype=int)
+    standing = out.standing[:, ev.p_obs]  # [R, P, 2, I]
+    return (np.abs(standing[:, :, 0] - standing[:, :, 1]) > ev.p_tolerance[None]).sum(axis=2)
+
+
+def log_likelihood(out: Outcomes, ev: Evidence) -> tuple[np.ndarray, np.ndarray]:
+    """Each replication's log-likelihood of the record's positions and progress reports, and
+    its counterparts of them: the positions' (:func:`simulated`), then the progress reports'
+    counts of issues apart (``[R, K + P]``)."""
+    x = simulated(out, ev)
+    ll = -0.5 * np.square((x - ev.value) / ev.precision).sum(axis=1)
+    counts = issues_apart(out, ev)
+    if len(ev.progress):
+        said = np.take_along_axis(ev.p_allowed[None], counts[:, :, None], axis=2)[:, :, 0]
+        ll += np.where(said, np.log(ev.p_reliability), np.log1p(-ev.p_reliability)).sum(axis=1)
+    return ll, np.hstack([x, counts.astype(float)])
+
+
+def consistent(out: Outcomes, ev: Evidence) -> np.ndarray:
+    """Which replications agree with the record's status on its date: each milestone it says
+    was reached, reached in its window; the next one not reached by then; nobody gone."""
+    ok = ~((out.walked_away >= 0) & (out.end_day <= ev.day))
+    for m in MILESTONES:
+        d = getattr(out, f"{m}_day")
+        if m not in ev.reached:
+            return ok & ~((d >= 0) & (d <= ev.day))
+        lo, hi = ev.reached[m]
+        ok &= (d >= lo) & (d <= hi)
+    return ok
 
 
 def still_open(out: Outcomes, day: int) -> np.ndarray:
@@ -155,10 +265,9 @@ def simulate_task(args: tuple[Job, np.ndarray | None, int, int]) -> Batch:
         cuts = np.cumsum([0] + [k for _, k in streams])
         given = {s: u[:, cuts[j]:cuts[j + 1]] for j, (s, _) in enumerate(streams)}
         worlds = sample_worlds(sc, job.seed, first, n, given=given, known=ev.known)
-    out = batch.run_worlds(sc, worlds) if job.engine == "batch" else model.run_worlds(sc, worlds)
-    x = simulated(out, ev)
-    ll = -0.5 * np.square((x - ev.value) / ev.precision).sum(axis=1)
-    ok = still_open(out, ev.day) if not ev.empty else np.ones(n, dtype=bool)
+    out = runner.ENGINES[job.engine](sc, worlds)
+    ll, x = log_likelihood(out, ev)
+    ok = consistent(out, ev) if not ev.empty else np.ones(n, dtype=bool)
     if job.records:
         return Batch(u, ll, ok, (records.chunk_table(sc, worlds, out), x))
     light = {f"param.{k}": v for k, v in worlds.sampled.items()} | {
@@ -237,11 +346,25 @@ def forecast(scenario: Scenario, as_of: dt.date | None, *, seed: int = 0, worker
         progress: Called with each population's summary.
     """
     ev = evidence(scenario, as_of)
+    need, have = memory_needed(scenario, particles, workers), physical_memory()
+    if have and need > 0.75 * have:
+        raise ForecastError(f"--particles {particles:,} needs about {need / 2**30:,.1f} GiB for this scenario and "
+                            f"record, more than this machine's {have / 2**30:,.1f} GiB allow: use fewer particles")
     with workers_pool(workers) as pool:
         # the prior: the scenario with no record (the same worlds as `sim run --seed seed`)
         prior = simulator(Job(scenario, seed, evidence(scenario, None), engine), pool, workers)(None, 0, particles)
         result = smc(simulator(Job(scenario, seed, ev, engine), pool, workers), seed=seed, n0=particles, n=particles,
                      target_ess=target_ess, progress=progress)
+    floor = ess_floor(target_ess)
+    if not (result.lam >= 1.0 and result.ess >= floor and np.isfinite(result.weights).all()
+            and result.weights.sum() > 0):
+        raise RecordNotMatched(
+            f"no forecast: the sampler could not reproduce the record to {as_of} (effective sample size "
+            f"{result.ess:,.0f}, below the floor of {floor:,.0f}, after {result.simulations:,} simulations"
+            f"{'' if result.lam >= 1.0 else f', tempering stopped at λ = {result.lam:.2f} of 1'}). A number from "
+            f"so few worlds would be confidently wrong. Rerun with more particles (--particles {4 * particles:,}), "
+            f"and check that the record's precisions and reliabilities are not tighter than the reports allow and "
+            f"that no entry contradicts the scenario")
     pooled = result.batch
     # particles under 1/1,000 of the mean weight carry under 0.1% of the posterior together: left out
     keep = result.weights * len(result.weights) >= 1e-3
@@ -260,16 +383,24 @@ def forecast(scenario: Scenario, as_of: dt.date | None, *, seed: int = 0, worker
 
 
 def _fit(ev: Evidence, x: np.ndarray, weights: np.ndarray, sc: Scenario) -> list[dict[str, Any]]:
-    """How well the posterior reproduces each observation: the weighted mean of the simulated
-    value and of its standardised gap z = (x − y) / σ."""
+    """How well the posterior reproduces each observation: for a position, the weighted mean of
+    the simulated value and of its standardised gap z = (x − y) / σ (σ the kernel's standard
+    deviation); for a progress report, the mean count of issues apart and the weight of the
+    worlds that agree with it."""
     rows = []
     for k, p in enumerate(ev.positions):
-        z = (x[:, k] - p.value) / p.precision
+        z = (x[:, k] - p.value) / ev.precision[k]
         issue = sc.issues[p.issue]
         rows.append({"date": p.date.isoformat(), "side": sc.parties[p.side].key, "issue": issue.key,
-                     "reported": p.value, "precision": p.precision, "simulated_mean": float(weights @ x[:, k]),
+                     "reported": p.value, "precision": p.precision, "kernel_sd": float(ev.precision[k]),
+                     "simulated_mean": float(weights @ x[:, k]),
                      "z_mean": float(weights @ z), "z_rms": float(math.sqrt(weights @ np.square(z))),
                      "source": p.source})
+    for k, report in enumerate(ev.progress):
+        counts = x[:, len(ev.positions) + k].astype(int)
+        rows.append({"date": report.date.isoformat(), "progress": report.text, "issues_apart": list(report.apart),
+                     "reliability": report.reliability, "simulated_mean": float(weights @ counts),
+                     "share_consistent": float(weights @ ev.p_allowed[k, counts]), "source": report.source})
     return rows
 
 
@@ -277,14 +408,13 @@ def _warnings(fc: Forecast, particles: int, target_ess: float) -> list[str]:
     out = []
     ess = fc.result.ess
     if ess < MIN_ESS:
-        out.append(f"the effective sample size is only {ess:,.0f}: too small to trust. The record is hard for the "
-                   f"model to reproduce (see the observations with large |z| in forecast.json). Rerun with more "
-                   f"particles (--particles {4 * particles:,}), and check that the record's precisions are not "
-                   f"tighter than the reports allow.")
+        out.append(f"the effective sample size is only {ess:,.0f}: the intervals are wide for it. The record is "
+                   f"hard for the model to reproduce (see the observations with large |z| in forecast.json). Rerun "
+                   f"with more particles (--particles {4 * particles:,}).")
     elif not fc.result.reached:
         out.append(f"the sampler stopped at an ESS of {ess:,.0f}, below the target {target_ess:,.0f}: the "
                    f"intervals are wider for it. Rerun with more particles (--particles {2 * particles:,}).")
-    worst = [f for f in fc.fit if f["z_rms"] > 3]
+    worst = [f for f in fc.fit if f.get("z_rms", 0.0) > 3]
     for f in worst:
         out.append(f"the model reproduces {f['side']}'s {f['issue']} of {f['date']} poorly (reported "
                    f"{f['reported']:g}, simulated {f['simulated_mean']:.3g} on average, |z| ≈ {f['z_rms']:.1f})")

@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -60,15 +61,24 @@ def summary(fc: Forecast, seconds: float) -> dict[str, Any]:
     known = ev.known
     return {
         "scenario": sc.name, "title": sc.title, "as_of": None if ev.as_of is None else ev.as_of.isoformat(),
-        "summit": sc.deadline.isoformat(), "horizon": sc.horizon.isoformat(), "headline_milestone": sc.headline,
+        "summit": sc.deadline.isoformat(), "horizon": sc.horizon.isoformat(),
+        "headline_milestone": ev.question(sc.headline),
         "seed": fc.seed, "ess": r.ess, "target_reached": r.reached, "particles": fc.posterior.num_rows,
         "simulations": r.simulations, "seconds": round(seconds, 2), "populations": r.history,
         "record": None if sc.record is None else sc.record.file,
         "evidence": {"positions": len(ev.positions), "events_struck": known.fired, "events_not_yet": known.quiet,
                      "rounds": {sc.date_of(d).isoformat(): held for d, held in known.rounds.items()},
-                     "status": None if ev.as_of is None else f"no agreement and nobody gone by {ev.as_of}"},
+                     "milestones_reached": {m: sc.date_of(hi).isoformat() for m, (_, hi) in ev.reached.items()},
+                     "status": None if ev.as_of is None else _status(ev, sc)},
         "probabilities": fc.probabilities(), "fit": fc.fit, "parameters": parameters(fc), "warnings": fc.warnings,
     }
+
+
+def _status(ev: Any, sc: Scenario) -> str:
+    """The status a forecast conditions on, in words."""
+    done = [f"{MILESTONES[m]} on {sc.date_of(hi)}" for m, (_, hi) in ev.reached.items()]
+    nxt = ev.question("agreement")
+    return "; ".join([*done, f"no {MILESTONES[nxt]} and nobody gone by {ev.as_of}"])
 
 
 def report(data: dict[str, Any]) -> list[str]:
@@ -189,7 +199,12 @@ def labels(sc: Scenario, date: dt.date) -> list[str]:
             value = issue.levels[round(p.value)] if issue.levels else f"{p.value:g}{issue.unit_suffix}"
             out.append(f"{sc.parties[p.side].key}: {issue.key} {value}")
     out += [f"{e.name}" for e in rec.events if e.date == date]
-    out += ["round held" if r.held else "round cancelled" for r in rec.rounds if r.date == date]
+    day = (date - sc.start).days
+    out += [("round held" if r.held else "round cancelled") if r.known_from == r.day
+            else f"round of {r.date:%b %d} {'confirmed' if r.held else 'cancelled'}"
+            for r in rec.rounds if r.known_from == day]
+    out += [f"progress: {p.text}" for p in rec.progress if p.date == date]
+    out += [f"{MILESTONES[m.name]} reached" for m in rec.milestones if m.date == date]
     out += [n.text for n in rec.news if n.date == date]
     return out
 
@@ -199,7 +214,8 @@ def timeline_row(fc: Forecast, data: dict[str, Any]) -> dict[str, Any]:
     m = data["probabilities"][data["headline_milestone"]]
     f = m["forecast"]["before_summit"]
     as_of = fc.evidence.as_of
-    return {"as_of": data["as_of"], "p": f["p"], "low": f["low"], "high": f["high"], "ess": data["ess"],
+    return {"as_of": data["as_of"], "question": data["headline_milestone"], "p": f["p"], "low": f["low"],
+            "high": f["high"], "ess": data["ess"],
             "prior": m["prior"]["before_summit"]["p"], "warnings": data["warnings"],
             "news": [] if as_of is None else labels(fc.scenario, as_of)}
 
@@ -207,9 +223,19 @@ def timeline_row(fc: Forecast, data: dict[str, Any]) -> dict[str, Any]:
 def timeline_figure(sc: Scenario, rows: list[dict[str, Any]]) -> Any:
     """The odds of the headline by the summit over time, as the record grew: one forecast per
     date with news (interval shaded), each labelled with that date's news; the prior dashed."""
-    dated = [r for r in rows if r["as_of"]]
+    dated = [r for r in rows if r["as_of"] and r["p"] is not None]
     fig = plots.new_figure(11, 6.2)
     ax = fig.subplots()
+    prior = rows[0]["prior"]
+    if not dated:  # nothing dated to condition on (yet): the prior is the whole story
+        ax.axhline(prior, color="grey", ls="--", lw=1, label=f"prior, no record ({prior:.2f})")
+        ax.text(0.5, 0.5, "no dated record entries up to this date: the forecast is the prior",
+                transform=ax.transAxes, ha="center", fontsize=9, color="#555555")
+        ax.set_ylim(0, min(1.0, max(0.05, prior * 1.5)))
+        ax.set_ylabel(f"P({MILESTONES[sc.headline]} by {sc.deadline})")
+        ax.set_title(f"{sc.title}\nhow the odds moved as the news came in", fontsize=10)
+        ax.legend(fontsize=8, loc="upper left")
+        return fig
     x = pd.to_datetime([r["as_of"] for r in dated])
     p = np.array([r["p"] for r in dated])
     # each forecast stands until the next news (the last one until the summit)
@@ -220,7 +246,6 @@ def timeline_figure(sc: Scenario, rows: list[dict[str, Any]]) -> Any:
                     label="95% interval (on the ESS)")
     ax.step(xs, [*p, p[-1]], where="post", color=plots.COLORS[0], lw=2, label="forecast given the record to date")
     ax.plot(x, p, "o", color=plots.COLORS[0], ms=5)
-    prior = rows[0]["prior"]
     ax.axhline(prior, color="grey", ls="--", lw=1, label=f"prior, no record ({prior:.2f})")
     ax.axvline(pd.Timestamp(sc.deadline), color="black", ls="--", lw=1)
     ax.annotate(sc.summit_label, (pd.Timestamp(sc.deadline), 1), xycoords=("data", "axes fraction"),
@@ -239,17 +264,36 @@ def timeline_figure(sc: Scenario, rows: list[dict[str, Any]]) -> Any:
     return fig
 
 
-def timeline(sc: Scenario, until: dt.date | None, **kwargs: Any) -> list[dict[str, Any]]:
-    """The forecast with no record (the prior), then as of every date of the record up to
-    ``until``: one row each (see :func:`timeline_row`). ``kwargs`` go to :func:`sim.forecast.forecast`."""
+def timeline_dates(sc: Scenario, until: dt.date | None) -> list[dt.date]:
+    """The timeline's forecast dates: every date of the record up to ``until``, then ``until``
+    itself (the status alone — no agreement yet — is news too), ascending."""
+    dates = [d for d in (sc.record.dates() if sc.record else []) if until is None or d <= until]
+    return [*dates, until] if until is not None and until not in dates else dates
+
+
+def timeline(sc: Scenario, until: dt.date | None, *, done: Callable[[dict[str, Any]], None] | None = None,
+             **kwargs: Any) -> list[dict[str, Any]]:
+    """The forecast with no record (the prior), then as of every date of :func:`timeline_dates`:
+    one row each (see :func:`timeline_row`), passed to ``done`` as it finishes. A
+    date whose record the sampler cannot reproduce gets a row with no number (``p`` None) and
+    the reason (``refused``). ``kwargs`` go to :func:`sim.forecast.forecast`."""
     import time
 
-    from sim.forecast import forecast
+    from sim.forecast import RecordNotMatched, forecast
 
-    dates = [None] + [d for d in (sc.record.dates() if sc.record else []) if until is None or d <= until]
-    rows = []
+    dates: list[dt.date | None] = [None, *timeline_dates(sc, until)]
+    rows: list[dict[str, Any]] = []
     for as_of in dates:
         t0 = time.perf_counter()
-        fc = forecast(sc, as_of, **kwargs)
-        rows.append(timeline_row(fc, summary(fc, time.perf_counter() - t0)))
+        try:
+            fc = forecast(sc, as_of, **kwargs)
+            row = timeline_row(fc, summary(fc, time.perf_counter() - t0))
+        except RecordNotMatched as exc:
+            row = {"as_of": as_of.isoformat() if as_of else None, "p": None, "low": None, "high": None, "ess": None,
+                   "prior": rows[0]["prior"] if rows else None, "warnings": [], "refused": str(exc),
+                   "news": [] if as_of is None else labels(sc, as_of)}
+        row["seconds"] = round(time.perf_counter() - t0, 2)
+        rows.append(row)
+        if done:
+            done(row)
     return rows

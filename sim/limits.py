@@ -23,8 +23,12 @@ MAX_HORIZON_DAYS = _bound("SIM_MAX_HORIZON_DAYS", 3660)
 MAX_RUNS = _bound("SIM_MAX_RUNS", 10_000_000_000)
 #: Points of a sweep design, and levels of one factor of a grid.
 MAX_POINTS = _bound("SIM_MAX_POINTS", 100_000)
-#: Particles per population of a forecast.
-MAX_PARTICLES = _bound("SIM_MAX_PARTICLES", 10_000_000)
+#: Particles per population of a forecast (a forecast also refuses sizes its estimate of the
+#: memory needed says the machine cannot hold: :func:`sim.forecast.memory_needed`).
+MAX_PARTICLES = _bound("SIM_MAX_PARTICLES", 2_000_000)
+#: Entries of a negotiation record (positions, events, rounds, progress reports, news): every
+#: position and progress date is a day on which every particle records both sides' offers.
+MAX_RECORD_ENTRIES = _bound("SIM_MAX_RECORD_ENTRIES", 2_000)
 #: Worker processes.
 MAX_WORKERS = _bound("SIM_MAX_WORKERS", 256)
 

@@ -82,6 +82,8 @@ class PartyWorld[S]:
     reservation: S
     deadline: S
     walk_away_gap: S
+    deadline_cost: S
+    deadline_window: S
     tactic: S
     family: S
     beta: S
@@ -128,6 +130,7 @@ class Worlds[S]:
     event_duration: np.ndarray  # [n, E]
     summit_max_gap: S
     signing_delay: S
+    deadline_shift: np.ndarray  # [n, E]: days each event moves the public deadline by, once it fires
 
     def __len__(self) -> int:
         return len(self.meetings)
@@ -138,7 +141,8 @@ class Worlds[S]:
         index, gap, delay = self.index.tolist(), self.summit_max_gap.tolist(), self.signing_delay.tolist()
         sampled = {k: v.tolist() for k, v in self.sampled.items()}
         return [Worlds(self.seed, index[j], {k: v[j] for k, v in sampled.items()}, (a[j], b[j]), self.meetings[j],
-                       self.event_day[j], self.event_duration[j], gap[j], delay[j]) for j in range(len(self))]
+                       self.event_day[j], self.event_duration[j], gap[j], delay[j], self.deadline_shift[j])
+                for j in range(len(self))]
 
     def row(self: Worlds[np.ndarray], j: int) -> World:
         """Replication ``j`` of this chunk as a world of its own."""
@@ -151,7 +155,8 @@ class Worlds[S]:
 
         return Worlds(self.seed, self.index[rows], {k: v[rows] for k, v in self.sampled.items()},
                       (cut(self.parties[0]), cut(self.parties[1])), self.meetings[rows], self.event_day[rows],
-                      self.event_duration[rows], self.summit_max_gap[rows], self.signing_delay[rows])
+                      self.event_duration[rows], self.summit_max_gap[rows], self.signing_delay[rows],
+                      self.deadline_shift[rows])
 
 
 #: One replication's world.
@@ -282,6 +287,8 @@ def sample_worlds(scenario: Scenario, seed: int, first: int, n: int, *, nominal:
             reservation=s(spec.reservation),
             deadline=spec.deadline_day + s(spec.deadline_offset),
             walk_away_gap=s(spec.walk_away_gap),
+            deadline_cost=s(spec.deadline_cost),
+            deadline_window=s(spec.deadline_window),
             tactic=np.full(n, TACTICS[t.kind]),
             family=np.full(n, FAMILIES[t.family]),
             beta=s(t.beta),
@@ -315,7 +322,12 @@ def sample_worlds(scenario: Scenario, seed: int, first: int, n: int, *, nominal:
             if known is not None and m.day in known.rounds:
                 held[:, k] = known.rounds[m.day]
             meetings[held[:, k], m.day] = SCHEDULED
-    meetings[:, scenario.summit_day] = SUMMIT
+    summit = np.ones(n, dtype=bool)
+    if scenario.summit_probability is not None:
+        summit = s.u("calendar.summit")[:, 0] < s(scenario.summit_probability)
+    if known is not None and scenario.summit_day in known.rounds:
+        summit[:] = known.rounds[scenario.summit_day]
+    meetings[summit, scenario.summit_day] = SUMMIT  # without the summit, the day keeps its contact, if any
 
     event_day = np.full((n, n_events), -1, dtype=np.int64)
     for k, e in enumerate(scenario.events):
@@ -341,6 +353,8 @@ def sample_worlds(scenario: Scenario, seed: int, first: int, n: int, *, nominal:
         event_day[:, k] = np.where(occurs, when, -1).astype(np.int64)
     durations = (np.stack([s(e.duration_days) for e in scenario.events], -1)
                  if scenario.events else np.zeros((n, 0)))
+    shifts = (np.stack([np.round(s(e.deadline_shift)) for e in scenario.events], -1)
+              if scenario.events else np.zeros((n, 0)))
 
     return Worlds(
         seed=seed,
@@ -352,4 +366,5 @@ def sample_worlds(scenario: Scenario, seed: int, first: int, n: int, *, nominal:
         event_duration=durations,
         summit_max_gap=s(scenario.summit_max_gap),
         signing_delay=s(scenario.signing_delay),
+        deadline_shift=shifts,
     )

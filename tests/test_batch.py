@@ -56,6 +56,9 @@ def _side(draw, key, best, worst, n_issues):
     }
     if draw(st.booleans()):
         side["walk_away_gap"] = draw(st.floats(0, 0.3))
+    if draw(st.booleans()):  # the public deadline felt coming
+        side["deadline_cost"] = {"dist": "uniform", "low": 0.0, "high": draw(st.floats(0.01, 0.4))}
+        side["deadline_window_days"] = draw(st.floats(1, 30))
     weights = np.array(draw(st.lists(st.floats(0.05, 1), min_size=n_issues, max_size=n_issues)))
     weights = weights / weights.sum()
     weights[-1] = 1.0 - weights[:-1].sum()
@@ -89,15 +92,18 @@ def scenarios(draw):
     data["parties"] = {"a": _side(draw, "a", best_a, worst_a, n_issues),
                        "b": _side(draw, "b", best_b, worst_b, n_issues)}
     horizon_days = (data["scenario"]["horizon"] - start).days
+    reports = {(start + dt.timedelta(days=draw(st.integers(0, horizon_days))), draw(st.sampled_from("ab")),
+                f"i{draw(st.integers(0, n_issues - 1))}") for _ in range(draw(st.integers(0, 4)))}
     data["record"] = {"positions": [  # standing offers are recorded on these days, by both engines
-        {"date": start + dt.timedelta(days=draw(st.integers(0, horizon_days))), "side": draw(st.sampled_from("ab")),
-         "issue": f"i{draw(st.integers(0, n_issues - 1))}", "value": 5.0, "precision": 1.0, "source": "test"}
-        for _ in range(draw(st.integers(0, 4)))]}
+        {"date": date, "side": side, "issue": issue, "value": 5.0, "precision": 1.0, "source": "test"}
+        for date, side, issue in sorted(reports)]}
     data["events"] = [
         {"name": "dated", "party": "a", "date": start + dt.timedelta(days=3), "probability": 0.5,
          "duration_days": 10, "effects": {"reservation": 0.1, "beta_factor": 0.5}},
         {"name": "hazard", "party": "b", "hazard": draw(st.floats(0, 0.2)),
          "effects": {"reservation": -0.1, "max": {"i0": 3.0}, "min": {"i0": -2.0}}},
+        {"name": "extension", "party": "a", "hazard": draw(st.floats(0, 0.2)),  # the deadline moved
+         "effects": {"deadline_days": draw(st.integers(-10, 30))}},
     ]
     return parse_scenario(copy.deepcopy(data), "random.toml")
 

@@ -43,7 +43,7 @@ def test_no_agreement_by_a_date_alone_gives_the_exact_conditional_frequency(flag
 def test_the_record_moves_the_forecast_and_is_reproduced(flagship):
     fc = forecast.forecast(flagship, dt.date(2025, 10, 25), seed=7, particles=4000, target_ess=800)
     assert fc.result.ess >= 800 and fc.result.reached
-    assert all(f["z_rms"] < 2.5 for f in fc.fit), fc.fit  # every reported position reproduced
+    assert all(f["z_rms"] < 2.5 for f in fc.fit if "z_rms" in f), fc.fit  # every reported position reproduced
     w = fc.posterior.column("weight").to_numpy()
     day = fc.posterior.column("agreement_day").fill_null(-1).to_numpy(zero_copy_only=False)
     assert np.all((day < 0) | (day > (dt.date(2025, 10, 25) - flagship.start).days))  # still open on the date
@@ -155,5 +155,51 @@ def test_cli_forecast_refuses_bad_dates(tmp_path, args, message):
 
 def test_a_scenario_can_be_loaded_with_its_record(flagship):
     assert flagship.record is not None and len(flagship.record.positions) == 14
-    assert flagship.observation_days == tuple(sorted({p.day for p in flagship.record.positions}))
+    assert flagship.observation_days == tuple(sorted({p.day for p in flagship.record.positions}
+                                                     | {p.day for p in flagship.record.progress}))
     assert load_scenario(FLAGSHIP).sha256 == flagship.sha256
+
+
+def test_a_record_the_sampler_cannot_match_gets_no_number(tmp_path):
+    """N1: one particle (or a collapse of the weights) never prints P = 1.00: exit 1 with the reason."""
+    out = tmp_path / "p1"
+    r = cli("forecast", "scenarios/us_korea_2025.toml", "--as-of", "2025-10-25", "--particles", "1",
+            "--target-ess", "1", "--no-plots", "--out", str(out), "--quiet")
+    assert r.returncode == 1, r.stderr
+    assert "no forecast: the sampler could not reproduce the record" in r.stderr and "Traceback" not in r.stderr
+    assert "P(" not in r.stdout and not out.exists()
+
+
+def test_a_tiny_precision_cannot_pin_a_world_down(flagship):
+    """A report's precision near 0 leaves the model's own error in the kernel: no collapse."""
+    ev = forecast.evidence(flagship, dt.date(2025, 10, 25))
+    span = np.array([i.high - i.low for i in flagship.issues])
+    assert np.all(ev.precision >= forecast.MODEL_ERROR * span[ev.issue] - 1e-12)
+    tight = dataclasses.replace(flagship.record, positions=tuple(
+        dataclasses.replace(p, precision=1e-300) for p in flagship.record.positions))
+    ev = forecast.evidence(dataclasses.replace(flagship, record=tight), dt.date(2025, 10, 25))
+    assert np.allclose(ev.precision, forecast.MODEL_ERROR * span[ev.issue])
+
+
+def test_forecasts_too_large_for_the_machine_are_refused(tmp_path, flagship):
+    """N4: the size is checked against the machine's memory before anything runs (exit 2)."""
+    assert forecast.memory_needed(flagship, 2_000_000, 2) > forecast.physical_memory()
+    assert forecast.memory_needed(flagship, 20_000, 2) < 2 * 2**30  # the default fits in 2 GiB
+    out = tmp_path / "big"
+    r = cli("forecast", "scenarios/us_korea_2025.toml", "--as-of", "2025-10-25", "--particles", "2000000",
+            "--out", str(out), "--quiet")
+    assert r.returncode == 2 and "GiB" in r.stderr and "use fewer particles" in r.stderr, r.stderr
+    assert not out.exists()
+
+
+def test_a_timeline_with_no_news_is_the_prior_then_the_status(tmp_path):
+    """N2: a scenario with no record (or an --as-of before its first entry) gets a timeline, one
+    line per forecast date as it finishes."""
+    out = tmp_path / "tl"
+    r = cli("forecast", "scenarios/us_japan_2025.toml", "--timeline", "--as-of", "2025-09-01", "--particles",
+            "2000", "--target-ess", "200", "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    assert "[1/2] no record" in r.stdout and "[2/2] 2025-09-01" in r.stdout
+    rows = json.loads((out / "timeline.json").read_text())["rows"]
+    assert [row["as_of"] for row in rows] == [None, "2025-09-01"]
+    assert (out / "timeline.png").is_file()

@@ -37,7 +37,7 @@ def test_a_monotone_parameter_gives_a_monotone_curve(flagship, tmp_path):
     result = sweep.run_sweep(folder)
     assert result.done == 5 and result.failed == 0 and not result.interrupted
     p = table(folder).column("p.agreement").to_numpy()
-    assert (np.diff(p) >= 0).all() and p[-1] > p[0] + 0.05
+    assert (np.diff(p) >= 0).all() and p[-1] > p[0] + 0.02  # deadline pressure closes some gaps first
     assert (folder / "curves.png").exists() is False  # figures come from finish()
     made = sweep_report.finish(folder)
     assert (folder / "curves.png").is_file() and made["figures"]

@@ -1,3 +1,4 @@
+import datetime as dt
 import math
 
 import pytest
@@ -70,3 +71,55 @@ def test_zeuthen_concedes_only_when_less_willing_to_risk_conflict():
     assert asp(z, 0.5, 0.0, 1.0, 0, 0.9, 0.1, 0.8, math.nan, 1.0, 0.01, 0.5, 0.3) == 0.8
     assert asp(z, 0.5, 0.0, 1.0, 0, 0.9, 0.1, 0.8, math.nan, 1.0, 0.01, 0.4, 0.4) == pytest.approx(0.792)
     assert tactics.risk_limit(0.8, 0.2, 0.0) == pytest.approx(0.75) and tactics.risk_limit(0.1, 0.0, 0.2) == 1.0
+
+
+@pytest.mark.parametrize("day, expected", [(0, 0.0), (80, 0.0), (90, 0.0), (95, 0.05), (100, 0.1), (101, 0.0)])
+def test_deadline_pressure_rises_to_the_cost_on_the_day_then_is_sunk(day, expected):
+    assert tactics.deadline_pressure(day, 100.0, 0.1, 10.0) == pytest.approx(expected)
+    assert tactics.deadline_pressure(day, 100.0, 0.0, 10.0) == 0.0  # no cost: no pressure
+    assert tactics.deadline_pressure(day, 100.0, 0.1, 0.0) == 0.0  # no window: never felt
+
+
+@given(st.floats(0, 1), st.floats(0, 0.5), st.floats(0, 1))
+def test_pressure_never_takes_a_side_below_its_floor(aspiration, pressure, floor):
+    asks = tactics.pressed(aspiration, pressure, floor)
+    assert asks <= aspiration + 1e-12
+    assert asks >= min(aspiration, floor) - 1e-12
+    assert asks == pytest.approx(max(aspiration - pressure, min(aspiration, floor)))
+
+
+def _split(cost, r=0.3, extension=None):
+    from sim.scenario import parse_scenario
+    from sim.validation import split_document
+
+    doc = split_document(0.3, 0.3, r, r, 60, contact_rate=0.5)
+    for side in ("a", "b"):
+        doc["parties"][side] |= {"deadline_cost": cost, "deadline_window_days": 10,
+                                 "deadline_offset_days": {"dist": "uniform", "low": 0, "high": 60}}
+    if extension is not None:
+        doc["events"] = [{"name": "extended", "party": "a", "date": doc["scenario"]["start"] + dt.timedelta(days=45),
+                          "effects": {"deadline_days": extension}}]
+    return parse_scenario(doc, "split")
+
+
+def _closing(scenario, n=4000):
+    from sim.validation.core import agreement_days, play
+
+    days = agreement_days(play(scenario, n, seed=1))
+    return days, scenario.summit_day
+
+
+def test_deadline_pressure_crowds_deals_into_the_last_days_when_a_deal_is_possible():
+    """Sides whose own deadlines fall after the public one (0–60 days late) close before it only
+    when they feel it coming; with no zone of agreement (reservations 0.6 + 0.6 > 1) nobody does."""
+    (calm, d), (pressed_days, _) = _closing(_split(0.0)), _closing(_split(0.3))
+    last_week = ((pressed_days > d - 7) & (pressed_days <= d)).sum()
+    assert last_week > 2 * ((calm > d - 7) & (calm <= d)).sum() + 20
+    none, _ = _closing(_split(0.3, r=0.6))
+    assert len(none) == 0
+
+
+def test_a_moved_deadline_moves_the_pressure():
+    """An extension announced on day 45 of 60 takes the pressure off the original date."""
+    (kept, d), (moved, _) = _closing(_split(0.3)), _closing(_split(0.3, extension=30))
+    assert ((moved > d - 7) & (moved <= d)).sum() < ((kept > d - 7) & (kept <= d)).sum() / 2

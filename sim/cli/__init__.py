@@ -4,7 +4,8 @@ Commands: run, forecast, backtest, trace, plot, sweep, sensitivity, compare, par
 validate, app. Exit codes:
 
 - 0: done;
-- 1: some replications or sweep points failed (their errors are recorded with the results);
+- 1: some replications or sweep points failed (their errors are recorded with the results),
+  or a forecast's sampler could not reproduce its record (no number is given);
 - 2: bad input — a scenario, record or case file, an argument, a results folder (the message
   names the file or option, the field and the problem; nothing is written);
 - 3: the environment — the output folder cannot be written (read-only, no permission, disk
@@ -28,7 +29,7 @@ __all__ = ["EXIT_ENVIRONMENT", "EXIT_FAILURES", "EXIT_INPUT", "EXIT_INTERRUPTED"
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit code (see the module docstring)."""
     from sim import records
-    from sim.forecast import ForecastError
+    from sim.forecast import ForecastError, RecordNotMatched
     from sim.scenario import ScenarioError
 
     args = build_parser().parse_args(argv)
@@ -37,6 +38,9 @@ def main(argv: list[str] | None = None) -> int:
     except (ScenarioError, UsageError, ForecastError, records.NoRecords, FileExistsError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_INPUT
+    except RecordNotMatched as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILURES
     except BrokenPipeError:  # the reader went away (``| head``): stop quietly
         import os
 

@@ -80,15 +80,30 @@ def cmd_forecast(args: argparse.Namespace) -> int:
     if args.timeline:
         folder = _folder(args.out, records.new_run_dir(RESULTS, scenario, "timeline-"))
         runner.warm_up(scenario, args.engine)
-        rows = forecast_report.timeline(scenario, args.as_of, **settings)
+        dates = 1 + len(forecast_report.timeline_dates(scenario, args.as_of))
+        print(f"P({MILESTONES[scenario.headline]} by {scenario.deadline} | record to date), {dates} forecasts:",
+              flush=True)
+        finished = 0
+
+        def done(r: dict) -> None:
+            nonlocal finished
+            finished += 1
+            news = "; ".join(r["news"])[:70]
+            if r["p"] is None:
+                print(f"  [{finished}/{dates}] {r['as_of']:<10}  no forecast: the record could not be matched  "
+                      f"{news}", flush=True)
+            else:
+                print(f"  [{finished}/{dates}] {r['as_of'] or 'no record':<10}  {r['p']:.3f} [{r['low']:.3f}, "
+                      f"{r['high']:.3f}]  ESS {r['ess']:>8,.0f}  {r['seconds']:5.1f} s  {news}", flush=True)
+
+        rows = forecast_report.timeline(scenario, args.as_of, done=done, **settings)
         records.write_json(folder / "timeline.json", {"scenario": scenario.name, "rows": rows, **settings})
         plots.save_figure(forecast_report.timeline_figure(scenario, rows), folder / "timeline.png")
-        print(f"P({MILESTONES[scenario.headline]} by {scenario.deadline} | record to date):")
-        for r in rows:
-            print(f"  {r['as_of'] or 'no record':<10}  {r['p']:.3f} [{r['low']:.3f}, {r['high']:.3f}]  "
-                  f"ESS {r['ess']:>8,.0f}  {'; '.join(r['news'])[:70]}")
         print(f"Results: {folder}/ (timeline.json, timeline.png)")
-        return 0
+        refused = [r for r in rows if r["p"] is None]
+        for r in refused:
+            print(f"error: as of {r['as_of']}: {r['refused']}", file=sys.stderr)
+        return 1 if refused else 0
     out_dir = _folder(args.out, records.new_run_dir(RESULTS, scenario, f"forecast-{args.as_of or 'prior'}-"))
     runner.warm_up(scenario, args.engine)
     t0 = time.perf_counter()
@@ -312,11 +327,17 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from sim import validation
 
     out = Path(args.out)
-    checks = validation.run_all(out.parent / "img")
+    print(f"{len(validation.CHECKS)} groups of checks (a few minutes: the calibration runs 200 forecasts); "
+          "each line as it finishes:", flush=True)
+    t0 = time.perf_counter()
+
+    def done(c: validation.Check) -> None:
+        print(f"{'pass' if c.passed else 'FAIL'}  [{time.perf_counter() - t0:6.1f} s] {c.group} — {c.name}: expected "
+              f"{c.expected}, measured {c.measured}", flush=True)
+
+    checks = validation.run_all(out.parent / "img", done=done)
     with records.atomic_write(out) as tmp:
         tmp.write_text(validation.report(checks))
-    for c in checks:
-        print(f"{'pass' if c.passed else 'FAIL'}  {c.group} — {c.name}: expected {c.expected}, measured {c.measured}")
     failed = sum(not c.passed for c in checks)
     print(f"{len(checks) - failed} of {len(checks)} checks pass; report: {out}")
     return 1 if failed else 0

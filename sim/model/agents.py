@@ -40,6 +40,7 @@ class TeamAgent(mesa.Agent):
         plan: Its concession plan for the current limits.
         effective: Its stance at the current meeting (after events).
         t: Normalised time toward its own deadline at the current meeting.
+        pressure: What it gives up at the current meeting to close before the public deadline.
         aspiration: Target utility at the current meeting (NaN before the first).
         offer: The offer it makes at the current meeting, ``offer_utility`` its value.
         received: Own utilities of the opponent's offers, oldest first.
@@ -66,6 +67,7 @@ class TeamAgent(mesa.Agent):
         self.offer = np.empty(0)
         self.offer_utility = np.nan
         self.t = 0.0
+        self.pressure = 0.0
 
     def value(self, x: np.ndarray) -> float:
         """This side's (true) utility of outcome ``x``."""
@@ -116,9 +118,11 @@ class TeamAgent(mesa.Agent):
         tactic = tactics.TacticParams(self.tactic, int(p.family), p.kappa, eff.beta, p.reciprocity, p.min_step,
                                       p.spread)
         self.offer = np.empty(len(p.weights))  # a new array: earlier offers stay in the history
+        self.pressure = tactics.deadline_pressure(float(day), self.model.public_deadline(day), p.deadline_cost,
+                                                  p.deadline_window)
         self.t, self.aspiration, self.offer_utility = offers.make_offer(
             float(day), p.deadline, tactic, eff.floor, self.aspiration, move, self.plan, self.model.integer,
-            self.prefs, self.offer, *risks)
+            self.prefs, self.offer, *risks, self.pressure)
 
     def receive(self, x: np.ndarray) -> bool:
         """Take note of the opponent's offer ``x`` and decide whether to accept it."""
@@ -136,4 +140,5 @@ class TeamAgent(mesa.Agent):
     def takes_summit_deal(self, x: np.ndarray, max_gap: float) -> bool:
         """Whether this side's leader signs up to the split-the-difference package ``x``."""
         eff = self.effective
-        return protocol.summit_accepts(x, self.prefs, eff.lo, eff.hi, self.aspiration, eff.floor, max_gap)
+        asks = tactics.pressed(self.aspiration, self.pressure, eff.floor)
+        return protocol.summit_accepts(x, self.prefs, eff.lo, eff.hi, asks, eff.floor, max_gap)

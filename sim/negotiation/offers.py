@@ -21,7 +21,7 @@ import numpy as np
 
 from sim.negotiation import kernel
 from sim.negotiation.agenda import round_toward
-from sim.negotiation.tactics import TacticParams, aspiration, tactic_time
+from sim.negotiation.tactics import TacticParams, aspiration, pressed, tactic_time
 from sim.negotiation.utility import Preferences, issue_value, utility
 
 
@@ -188,17 +188,20 @@ def make_offer(
     out: np.ndarray,
     risk_own: float = np.nan,
     risk_other: float = np.nan,
+    pressure: float = 0.0,
 ) -> tuple[float, float, float]:
     """A side's move at a meeting: its time, aspiration, and offer (written into ``out``).
 
     Composes :func:`~sim.negotiation.tactics.tactic_time`,
     :func:`~sim.negotiation.tactics.aspiration` and :func:`offer_for_target` so an engine
-    makes one call per side per meeting.
+    makes one call per side per meeting. The offer meets the aspiration less the deadline
+    ``pressure`` (:func:`~sim.negotiation.tactics.pressed`); the aspiration returned is the
+    tactic's own, so the pressure never compounds from one meeting to the next.
 
     Returns:
         ``(t, aspiration, utility of the offer)``.
     """
     t = tactic_time(day, deadline)
     target = aspiration(tactic, t, plan.u_max, floor, previous, opponent_move, risk_own, risk_other)
-    offer_for_target(plan, target, integer, out, tactic.spread)
+    offer_for_target(plan, pressed(target, pressure, floor), integer, out, tactic.spread)
     return t, target, utility(out, own)

@@ -89,6 +89,17 @@ def update_active(day: float, fire_day: np.ndarray, duration: np.ndarray, active
 
 
 @kernel
+def public_deadline(day: float, deadline: float, fire_day: np.ndarray, shift: np.ndarray) -> float:
+    """The public deadline as the sides see it on ``day``: the scenario's, moved by every event
+    that has fired by then (a deadline extended, or brought forward)."""
+    out = deadline
+    for e in range(fire_day.shape[0]):
+        if fire_day[e] >= 0 and fire_day[e] <= day:
+            out += shift[e]
+    return out
+
+
+@kernel
 def apply_events(
     active: np.ndarray,
     reservation: float,

@@ -21,10 +21,12 @@ from sim.scenario.spec import (
     EventSpec,
     FactorSpec,
     Meeting,
+    MilestoneFact,
     News,
     Param,
     PartySpec,
     Position,
+    Progress,
     Ratification,
     Record,
     RoundFact,
@@ -34,8 +36,9 @@ from sim.scenario.spec import (
 )
 
 __all__ = [
-    "MILESTONES", "Acceptance", "Bounds", "EventFact", "EventSpec", "FactorSpec", "Meeting", "News", "Param",
-    "PartySpec", "Position", "Ratification", "Record", "RoundFact", "Scenario", "ScenarioError", "Tactic",
+    "MILESTONES", "Acceptance", "Bounds", "EventFact", "EventSpec", "FactorSpec", "Meeting", "MilestoneFact", "News",
+    "Param",
+    "PartySpec", "Position", "Progress", "Ratification", "Record", "RoundFact", "Scenario", "ScenarioError", "Tactic",
     "find_scenario", "load_scenario", "params_by_path", "parse_scenario", "read_document", "resolve_path",
     "scenario_dirs",
     "scenario_files", "unknown_path_message", "with_values",

@@ -25,6 +25,7 @@ from sim.scenario.spec import (
     EventSpec,
     FactorSpec,
     Meeting,
+    Param,
     PartySpec,
     Ratification,
     Scenario,
@@ -80,8 +81,8 @@ def _party(
     path = f"parties.{key}"
     d = r.table(
         raw, path,
-        {"label", "reservation", "deadline", "deadline_offset_days", "walk_away_gap", "issues",
-         "tactic", "acceptance", "beliefs", "ratification"},
+        {"label", "reservation", "deadline", "deadline_offset_days", "walk_away_gap", "deadline_cost",
+         "deadline_window_days", "issues", "tactic", "acceptance", "beliefs", "ratification"},
         {"reservation", "issues", "tactic"},
     )
     ipath = f"{path}.issues"
@@ -153,6 +154,8 @@ def _party(
         deadline_offset=r.number(d, "deadline_offset_days", path, default=0.0,
                                  lo=-(own_deadline - start).days + 1),
         walk_away_gap=r.number(d, "walk_away_gap", path, default=math.inf, lo=0.0, infinite_ok=True),
+        deadline_cost=r.number(d, "deadline_cost", path, default=0.0, lo=0.0, hi=1.0),
+        deadline_window=r.number(d, "deadline_window_days", path, default=14.0, lo=0.0, hi=3660.0),
         tactic=tactic,
         acceptance=acceptance,
         weight_noise=r.number(b, "weight_noise", bpath, default=0.0, lo=0.0, hi=5.0),
@@ -196,14 +199,16 @@ def _events(r: Reader, raw: Any, parties: tuple[str, ...], issues: tuple[Issue, 
         hazard = r.number(d, "hazard", path, lo=0.0, hi=1.0) if "hazard" in d else None
         if day is not None and ("from" in d or "until" in d):
             raise r.fail(path, "from/until go with hazard, not with a dated event")
+        span = float((horizon - start).days)
         w_from = _day(r, d, "from", path, start, horizon, default=start)
         w_until = _day(r, d, "until", path, start, horizon, default=horizon)
         if w_until < w_from:
             raise r.fail(f"{path}.until", "must not be before from")
         epath = f"{path}.effects"
-        e = r.table(d["effects"], epath, {"reservation", "beta_factor", "min", "max"})
+        e = r.table(d["effects"], epath, {"reservation", "beta_factor", "min", "max", "deadline_days"})
         if not e:
-            raise r.fail(epath, "an event needs at least one effect (reservation, beta_factor, min, max)")
+            raise r.fail(epath, "an event needs at least one effect (reservation, beta_factor, min, max, "
+                                "deadline_days)")
         shifts = {}
         for bound in ("min", "max"):
             table = r.table(e.get(bound, {}), f"{epath}.{bound}", {i.key for i in issues})
@@ -220,6 +225,7 @@ def _events(r: Reader, raw: Any, parties: tuple[str, ...], issues: tuple[Issue, 
             reservation=r.number(e, "reservation", epath, default=0.0, lo=-1.0, hi=1.0),
             beta_factor=r.number(e, "beta_factor", epath, default=1.0, positive=True, lo=0.0),
             min_shift=shifts["min"], max_shift=shifts["max"],
+            deadline_shift=r.number(e, "deadline_days", epath, default=0.0, lo=-span, hi=span),
         ))
     return tuple(out)
 
@@ -276,7 +282,7 @@ def parse_scenario(data: dict[str, Any], file: str = "<scenario>", sha256: str =
         meetings.append(Meeting(_day(r, m, "date", path, start, horizon),
                                 r.string(m, "label", path, default="scheduled round"),
                                 r.number(m, "probability", path, default=1.0, lo=0.0, hi=1.0)))
-    summit = r.table(top.get("summit", {}), "summit", {"max_gap", "label"})
+    summit = r.table(top.get("summit", {}), "summit", {"max_gap", "label", "probability"})
     signing = r.table(top.get("signing", {}), "signing", {"delay_days"})
 
     events = _events(r, top.get("events", []), keys, issues, start, horizon)
@@ -286,7 +292,10 @@ def parse_scenario(data: dict[str, Any], file: str = "<scenario>", sha256: str =
     factors = tuple(f for kind in ("uncertainties", "levers") for f in _factors(r, top.get(kind, []), kind))
     record = None
     if "record" in top:
-        record = parse_record(top["record"], file, keys, issues, events, meetings, start, horizon)
+        summit_day = (deadline - start).days
+        record = parse_record(top["record"], file, keys, issues, events,
+                              [*meetings, Meeting(summit_day, "summit", Param("summit.probability", 1.0))],
+                              start, horizon)
     return Scenario(
         path=file, sha256=sha256, name=name,
         title=r.string(s, "title", "scenario", default=name),
@@ -300,6 +309,8 @@ def parse_scenario(data: dict[str, Any], file: str = "<scenario>", sha256: str =
         meetings=tuple(sorted(meetings, key=lambda m: m.day)),
         contact_rate=contact_rate, summit_max_gap=summit_max_gap, signing_delay=signing_delay,
         events=events,
+        summit_probability=(r.number(summit, "probability", "summit", lo=0.0, hi=1.0) if "probability" in summit
+                            else None),
         uncertain=tuple(r.uncertain),
         numbers=dict(r.numbers),
         factors=factors,

@@ -111,6 +111,8 @@ class PartySpec:
     deadline_day: int
     deadline_offset: Param
     walk_away_gap: Param
+    deadline_cost: Param  # share of its surplus it gives up to close before the public deadline
+    deadline_window: Param  # days before the public deadline it starts to feel it
     tactic: Tactic
     acceptance: Acceptance
     weight_noise: Param
@@ -133,7 +135,9 @@ class EventSpec:
     """A shock that changes one side's stance for a time.
 
     It fires on ``day`` (with ``probability``) or, if ``hazard`` is set, on a
-    random day of ``[window_from, window_until]`` with that daily probability.
+    random day of ``[window_from, window_until]`` with that daily probability. Its effects on
+    the side's stance last ``duration_days``; a move of the public deadline
+    (``deadline_shift`` days, for both sides) lasts from the day it fires.
     """
 
     name: str
@@ -149,6 +153,7 @@ class EventSpec:
     beta_factor: Param
     min_shift: tuple[Param, ...]
     max_shift: tuple[Param, ...]
+    deadline_shift: Param
 
 
 class Bounds(NamedTuple):
@@ -213,11 +218,51 @@ class EventFact:
 
 @dataclass(frozen=True)
 class RoundFact:
-    """Whether a scheduled round (a ``[[calendar.meetings]]`` date) took place."""
+    """Whether a scheduled round (a ``[[calendar.meetings]]`` date, or the summit) takes place,
+    as known from ``known_day`` (the day it was confirmed or cancelled; its own day by default)."""
 
     date: dt.date
     day: int
     held: bool
+    source: str
+    known_day: int = -1
+
+    @property
+    def known_from(self) -> int:
+        """The first day a forecast knows this fact."""
+        return self.day if self.known_day < 0 else self.known_day
+
+
+@dataclass(frozen=True)
+class MilestoneFact:
+    """A milestone reached on ``date`` (an agreement in principle announced, a text signed):
+    worlds must reach it within ``window`` days up to that date, and the forecast is then of
+    the next milestone."""
+
+    name: str
+    date: dt.date
+    day: int
+    window: int
+    source: str
+
+
+@dataclass(frozen=True)
+class Progress:
+    """A report of how far apart the sides still were on a date ("one or two issues left",
+    "close to a deal", "terms agreed", "not at the final stage").
+
+    It counts the issues on which the sides' standing offers still differ by more than
+    ``tolerance`` of the issue's range, and says that count lies in ``apart``. Such reports are
+    right with probability ``reliability`` (else the count lies outside ``apart``): one report
+    can shift the odds of a world by at most ``reliability / (1 − reliability)``.
+    """
+
+    date: dt.date
+    day: int
+    apart: tuple[int, ...]
+    tolerance: float
+    reliability: float
+    text: str
     source: str
 
 
@@ -244,10 +289,14 @@ class Record:
     events: tuple[EventFact, ...] = ()
     rounds: tuple[RoundFact, ...] = ()
     news: tuple[News, ...] = ()
+    progress: tuple[Progress, ...] = ()
+    milestones: tuple[MilestoneFact, ...] = ()
 
     def dates(self) -> list[dt.date]:
         """Every date with an entry, ascending (the timeline's forecast dates)."""
-        dates = {p.date for p in self.positions} | {r.date for r in self.rounds} | {n.date for n in self.news}
+        dates = {p.date for p in self.positions} | {n.date for n in self.news}
+        dates |= {r.date - dt.timedelta(days=r.day - r.known_from) for r in self.rounds}
+        dates |= {p.date for p in self.progress} | {m.date for m in self.milestones}
         dates |= {e.date for e in self.events if e.date is not None}
         return sorted(dates)
 
@@ -274,6 +323,8 @@ class Scenario:
     summit_max_gap: Param
     signing_delay: Param
     events: tuple[EventSpec, ...]
+    #: The chance the leaders' summit takes place (None: certain).
+    summit_probability: Param | None = None
     uncertain: tuple[Param, ...] = field(default=())
     #: Every numeric field, by dotted path, with its valid range: what a sweep may vary.
     numbers: dict[str, Bounds] = field(default_factory=dict, compare=False)
@@ -285,10 +336,10 @@ class Scenario:
     @property
     def observation_days(self) -> tuple[int, ...]:
         """Days (since the start) on which engines record each side's standing offer: the
-        record's position dates, ascending."""
+        record's position and progress dates, ascending."""
         if self.record is None:
             return ()
-        return tuple(sorted({p.day for p in self.record.positions}))
+        return tuple(sorted({p.day for p in self.record.positions} | {p.day for p in self.record.progress}))
 
     @property
     def observation_days_array(self) -> np.ndarray:
