@@ -14,6 +14,8 @@ measured number with an expected one within a stated tolerance:
 8. Comparison cases: US–Japan 2025 against US–Korea 2025; Korea's cash ceiling.
 9. The forecast's inference: exact at its limits (no record; a status alone), and calibrated
    on the flagship's own record shape (simulation-based calibration).
+10. Deadline calendar: the project's deadline scenarios close when real deadline talks closed
+    (the case library), and the hazard of agreement rises into the deadline.
 
 ``python -m sim validate`` runs them all and writes ``docs/VALIDATION.md`` with figures;
 ``tests/validation/`` asserts that every check passes.
@@ -25,6 +27,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from sim.validation.core import Check, split_document
+from sim.validation.deadlines import check_deadline_calendar
 from sim.validation.forecasting import check_inference
 from sim.validation.shapes import check_comparison_cases, check_deadline_effect, check_two_level
 from sim.validation.theory import (
@@ -36,21 +39,28 @@ from sim.validation.theory import (
 )
 
 __all__ = ["CHECKS", "Check", "check_agreement_time", "check_alternating_offers", "check_comparison_cases",
-           "check_deadline_effect", "check_faratin", "check_inference", "check_solutions", "check_two_level",
-           "check_zeuthen", "report", "run_all", "split_document"]
+           "check_deadline_calendar", "check_deadline_effect", "check_faratin", "check_inference", "check_solutions",
+           "check_two_level", "check_zeuthen", "report", "run_all", "split_document"]
 
 CHECKS: tuple[Callable[[Path | None], list[Check]], ...] = (
     check_solutions, check_zeuthen, check_alternating_offers, check_faratin, check_agreement_time,
-    check_deadline_effect, check_two_level, check_comparison_cases, check_inference,
+    check_deadline_effect, check_two_level, check_comparison_cases, check_inference, check_deadline_calendar,
 )
 
 
 
-def run_all(fig_dir: Path | None = None) -> list[Check]:
-    """Every check, in order (figures into ``fig_dir`` if given)."""
+def run_all(fig_dir: Path | None = None, done: Callable[[Check], None] | None = None) -> list[Check]:
+    """Every check, in order (figures into ``fig_dir`` if given), each passed to ``done`` as it
+    finishes."""
     if fig_dir is not None:
         fig_dir.mkdir(parents=True, exist_ok=True)
-    return [c for check in CHECKS for c in check(fig_dir)]
+    out = []
+    for check in CHECKS:
+        for c in check(fig_dir):
+            out.append(c)
+            if done:
+                done(c)
+    return out
 
 
 def report(checks: list[Check]) -> str:

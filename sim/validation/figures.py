@@ -66,3 +66,34 @@ def plot_reliability(bins: list[dict[str, float]], brier: tuple[float, float], p
     ax.set_ylim(0, 1)
     return finish(fig, ax, ("forecast probability (bin mean)", "observed frequency"),
                   "Calibration of forecasts on the flagship's record (counts per bin)", path)
+
+
+def plot_deadline_calendar(observed: np.ndarray, simulated: np.ndarray, simulated_off: np.ndarray,
+                           hazard: np.ndarray, hazard_off: np.ndarray, path: Path) -> str:
+    """Days before the deadline of deals within 30 days of it, real and simulated (left); the
+    daily hazard of agreement into the deadline, with and without deadline pressure (right)."""
+    from sim.plots import COLORS, new_figure
+
+    fig = new_figure(11, 3.8)
+    left, right = fig.subplots(1, 2)
+    bins = (np.arange(-31, 1) + 0.5).tolist()
+    left.hist(-simulated, bins=bins, density=True, color=COLORS[0], alpha=0.7, label="model, deadline pressure")
+    left.hist(-simulated_off, bins=bins, density=True, histtype="step", color=COLORS[1], lw=1.5,
+              label="model, no deadline pressure")
+    counts = np.bincount(observed, minlength=31)[:31] / max(len(observed), 1)
+    days = -np.arange(31)
+    left.plot(days[counts > 0], counts[counts > 0], "o", color="black", label="real deals (case library)")
+    left.set_xlabel("days before the deadline")
+    left.set_ylabel("share of deals within 30 days")
+    left.legend(fontsize=8, loc="upper left")
+    x = -np.arange(len(hazard) - 1, -1, -1)
+    right.plot(x, hazard, color=COLORS[0], label="deadline pressure")
+    right.plot(x, hazard_off, color=COLORS[1], ls="--", label="no deadline pressure")
+    right.set_xlabel("days before the deadline")
+    right.set_ylabel("P(agreement that day | open, deal possible)")
+    right.legend(fontsize=8, loc="upper left")
+    fig.suptitle("Deadline calendar: when deals close, in the model and in real deadline talks")
+    from sim.plots import save_figure
+
+    save_figure(fig, path)
+    return path.name
