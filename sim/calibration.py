@@ -28,7 +28,7 @@ import pyarrow as pa
 from scipy.special import ndtri
 
 from sim import analysis, runner
-from sim.forecast import Evidence, Job, evidence, issues_apart, simulator, still_open
+from sim.forecast import Evidence, Job, consistent, evidence, issues_apart, simulator, still_open
 from sim.inference import smc
 from sim.scenario import Scenario
 from sim.world import SCHEDULED, SUMMIT, Known, sample_worlds, uniforms
@@ -37,15 +37,17 @@ from sim.world import SCHEDULED, SUMMIT, Known, sample_worlds, uniforms
 LEVELS = {"50": (0.25, 0.75), "90": (0.05, 0.95)}
 
 
-def truths(scenario: Scenario, as_of_day: int, n: int, seed: int) -> list[int]:
+def truths(scenario: Scenario, as_of_day: int, n: int, seed: int, shape: Evidence | None = None) -> list[int]:
     """The replication indices of the first ``n`` prior worlds (of ``seed``) whose talks are
-    still open on ``as_of_day``."""
+    still open on ``as_of_day`` — or, given a record ``shape`` with milestones, that agree with
+    its status (:func:`sim.forecast.consistent`)."""
     found: list[int] = []
     first = 0
     while len(found) < n:
         size = 4 * (n - len(found)) + 16
         out = runner.ENGINES["batch"](scenario, sample_worlds(scenario, seed, first, size))
-        found += [first + int(k) for k in np.flatnonzero(still_open(out, as_of_day))]
+        ok = consistent(out, shape) if shape is not None else still_open(out, as_of_day)
+        found += [first + int(k) for k in np.flatnonzero(ok)]
         first += size
     return found[:n]
 
@@ -73,16 +75,19 @@ def synthetic_evidence(scenario: Scenario, real: Evidence, seed: int, index: int
              if e.name in listed and 0 <= d <= real.day}
     quiet = {name: real.day for name in listed if name not in fired}
     held = {int(d): bool(world.meetings[0, d] in (SCHEDULED, SUMMIT)) for d in real.known.rounds}
+    # a milestone is reported on a day of the window after the world reached it (uniform: the
+    # forecast's window likelihood is flat over it)
+    reached = {}
+    for m, (lo, hi) in real.reached.items():
+        on, window = int(getattr(out, f"{m}_day")[0]), hi - lo
+        lag = int(uniforms(seed, f"sbc.milestone.{m}", index, 1)[0, 0] * (window + 1))
+        reached[m] = (on + lag - window, on + lag)
     ev = dataclasses.replace(real, positions=positions, value=values, known=Known(fired, quiet, held),
-                             p_allowed=allowed)
-    day = getattr(out, f"{_day_field(scenario)}")[0]
+                             p_allowed=allowed, reached=reached)
+    day = getattr(out, f"{ev.question(scenario.headline)}_day")[0]
     truth = {"params": {k: float(v[0]) for k, v in world.sampled.items()},
              "headline": bool(scenario.by_summit(day))}
     return ev, truth
-
-
-def _day_field(scenario: Scenario) -> str:
-    return {"agreement": "agreement_day", "signed": "signed_day", "ratified": "ratified_day"}[scenario.headline]
 
 
 def case(args: tuple[Scenario, Evidence, int, int, int, float]) -> dict[str, Any]:
@@ -100,19 +105,26 @@ def case(args: tuple[Scenario, Evidence, int, int, int, float]) -> dict[str, Any
         if q is None:
             continue
         covered[path] = {"50": q["q25"] <= value <= q["q75"], "90": q["q05"] <= value <= q["q95"]}
-    day = tables.column(_day_field(scenario)).to_numpy()
+    day = tables.column(f"{ev.question(scenario.headline)}_day").to_numpy()
     hit = scenario.by_summit(day)
     return {"index": index, "truth": truth["headline"], "p": float(w @ hit), "ess": result.ess,
             "covered": covered}
 
 
 def calibrate(scenario: Scenario, as_of: Any, *, worlds: int = 200, seed: int = 0, particles: int = 1000,
-              target_ess: float = 400, workers: int = 1,
+              target_ess: float = 400, workers: int = 1, milestone: str | None = None, window: int = 7,
               progress: Callable[[int], None] | None = None) -> dict[str, Any]:
     """Simulation-based calibration of forecasts of ``scenario`` as of ``as_of`` (see the module
-    docstring): ``worlds`` true worlds, each conditioned on its own synthetic record."""
+    docstring): ``worlds`` true worlds, each conditioned on its own synthetic record. With
+    ``milestone``, the record also says that milestone was reached (within ``window`` days up to
+    its report date): the true worlds are those that reached it by ``as_of`` − ``window``, and
+    the forecast is of the next milestone."""
     real = evidence(scenario, as_of)
-    indices = truths(scenario, real.day, worlds, seed)
+    shape = None
+    if milestone is not None:
+        real = dataclasses.replace(real, reached={milestone: (real.day - 2 * window, real.day - window)})
+        shape = dataclasses.replace(real, reached={milestone: (0, real.day - window)})
+    indices = truths(scenario, real.day, worlds, seed, shape)
     tasks = [(scenario, real, seed, k, particles, target_ess) for k in indices]
     if workers > 1:
         with runner.process_pool(workers) as pool:
@@ -125,7 +137,7 @@ def calibrate(scenario: Scenario, as_of: Any, *, worlds: int = 200, seed: int = 
             if progress:
                 progress(len(results))
     prior_table = runner.run_chunk(scenario, seed, 0, 20_000)
-    day = prior_table.column(f"{scenario.headline}_day").fill_null(-1).to_numpy(zero_copy_only=False)
+    day = prior_table.column(f"{real.question(scenario.headline)}_day").fill_null(-1).to_numpy(zero_copy_only=False)
     prior_p = float(scenario.by_summit(day).mean())
     return summarize(results, prior_p)
 

@@ -28,7 +28,7 @@ from pathlib import Path
 
 from sim.validation.core import Check, split_document
 from sim.validation.deadlines import check_deadline_calendar
-from sim.validation.forecasting import check_inference
+from sim.validation.forecasting import check_inference, check_record_items
 from sim.validation.shapes import check_comparison_cases, check_deadline_effect, check_two_level
 from sim.validation.theory import (
     check_agreement_time,
@@ -39,12 +39,14 @@ from sim.validation.theory import (
 )
 
 __all__ = ["CHECKS", "Check", "check_agreement_time", "check_alternating_offers", "check_comparison_cases",
-           "check_deadline_calendar", "check_deadline_effect", "check_faratin", "check_inference", "check_solutions",
-           "check_two_level", "check_zeuthen", "report", "run_all", "split_document"]
+           "check_deadline_calendar", "check_deadline_effect", "check_faratin", "check_inference",
+           "check_record_items", "check_solutions", "check_two_level", "check_zeuthen", "report", "run_all",
+           "split_document"]
 
 CHECKS: tuple[Callable[[Path | None], list[Check]], ...] = (
     check_solutions, check_zeuthen, check_alternating_offers, check_faratin, check_agreement_time,
-    check_deadline_effect, check_two_level, check_comparison_cases, check_inference, check_deadline_calendar,
+    check_deadline_effect, check_two_level, check_comparison_cases, check_inference, check_record_items,
+    check_deadline_calendar,
 )
 
 

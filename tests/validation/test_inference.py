@@ -9,3 +9,10 @@ def test_the_inference_is_exact_and_calibrated():
     assert len(results) == 6
     failed = [f"{c.name}: expected {c.expected}, measured {c.measured}" for c in results if not c.passed]
     assert not failed, failed
+
+
+def test_progress_reports_and_milestones_are_calibrated():
+    results = validation.check_record_items(None)
+    assert len(results) == 6
+    failed = [f"{c.name}: expected {c.expected}, measured {c.measured}" for c in results if not c.passed]
+    assert not failed, failed
