@@ -81,6 +81,31 @@ def pit_figure(summary: dict[str, Any]) -> Any:
     return fig
 
 
+def _by_case(rows: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    out: dict[str, list[dict[str, Any]]] = {}
+    for r in rows:
+        out.setdefault(r["case"], []).append(r)
+    return out
+
+
+def why_it_loses(group: list[dict[str, Any]]) -> str:
+    """One sentence on a case whose forecasts lose to its base rate, read off its numbers: where
+    the priors put the event against what happened, and how far the record moved the forecast
+    toward (or away from) what happened."""
+    y = np.array([r["happened"] for r in group], dtype=float)
+    p, prior, base = (np.array([r[k] for r in group]) for k in ("p", "p_prior", "p_base"))
+    moved = float(np.mean((p - prior) * (2 * y - 1)))  # > 0: toward what happened
+    what = ("an event that happened" if y.all() else "an event that did not happen" if not y.any()
+            else f"an event that happened in {int(y.sum())} of {len(y)}")
+    lead = (f"the priors gave {prior.mean():.2f} on average to {what}, against the base rate's {base.mean():.2f}")
+    if abs(moved) < 0.01:
+        return f"{lead}; the record hardly moved the forecast ({moved:+.2f} toward the outcome)"
+    if moved > 0:
+        return f"{lead}; the record moved the forecast {moved:.2f} toward the outcome, not far enough"
+    return (f"{lead}; the record moved the forecast {-moved:.2f} away from the outcome (the reports pointed the "
+            "other way)")
+
+
 def markdown(rows: list[dict[str, Any]], summary: dict[str, Any], settings: dict[str, Any],
              cases: list[Any]) -> str:
     """``docs/BACKTEST.md``."""
@@ -117,6 +142,15 @@ def markdown(rows: list[dict[str, Any]], summary: dict[str, Any], settings: dict
         sc = c.scenario
         out.append(f"| {c.title} (`{Path(c.path).name}`) | {sc.headline} by {sc.deadline} | {dates} | "
                    f"{len(c.outcomes)} | {c.base_rate:.2f} ({c.base_rate_source}) |")
+    out += ["", "## Per case", "",
+            "Mean Brier score of each case's forecasts, and, where the forecasts lose to the base rate, why: how "
+            "far the scenario's priors already were from what happened, and which way the record moved them.", "",
+            "| case | forecasts | happened | Brier | prior's | base rate's | why it loses to the base rate |",
+            "|---|---:|---:|---:|---:|---:|---|"]
+    for case, group in _by_case(rows).items():
+        b, bp, bb = (float(np.mean([r[k] for r in group])) for k in ("brier", "brier_prior", "brier_base"))
+        out.append(f"| {case} | {len(group)} | {sum(r['happened'] for r in group)} | {b:.3f} | {bp:.3f} | {bb:.3f} | "
+                   f"{why_it_loses(group) if b > bb else '—'} |")
     out += ["", "## Every forecast", "",
             "| case | outcome | as of | happened | forecast [95%] | ESS | prior | base rate | Brier | prior's "
             "| base's |",
