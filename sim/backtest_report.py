@@ -81,7 +81,8 @@ def pit_figure(summary: dict[str, Any]) -> Any:
     return fig
 
 
-def _by_case(rows: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+def by_case(rows: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """The scored forecasts grouped by case, in order."""
     out: dict[str, list[dict[str, Any]]] = {}
     for r in rows:
         out.setdefault(r["case"], []).append(r)
@@ -147,7 +148,7 @@ def markdown(rows: list[dict[str, Any]], summary: dict[str, Any], settings: dict
             "far the scenario's priors already were from what happened, and which way the record moved them.", "",
             "| case | forecasts | happened | Brier | prior's | base rate's | why it loses to the base rate |",
             "|---|---:|---:|---:|---:|---:|---|"]
-    for case, group in _by_case(rows).items():
+    for case, group in by_case(rows).items():
         b, bp, bb = (float(np.mean([r[k] for r in group])) for k in ("brier", "brier_prior", "brier_base"))
         out.append(f"| {case} | {len(group)} | {sum(r['happened'] for r in group)} | {b:.3f} | {bp:.3f} | {bb:.3f} | "
                    f"{why_it_loses(group) if b > bb else '—'} |")

@@ -2,22 +2,31 @@
 
     python -m sim app [--host 127.0.0.1] [--port 8765]
 
-The page answers first: P(the scenario's headline milestone before the summit) with its
-95% interval, from a Monte Carlo of the current settings that reruns as soon as a setting
-changes. The settings are the scenario's own knobs (:func:`controls`): its declared
-uncertainties and levers, each side's concession pace, reservation value and deadline, the
-contact rate, the summit date and the shocks. Each starts at *the scenario's distribution*;
-moving a slider fixes that input at the slider's value, and "use the scenario's" frees it
-again. Every result says which settings produced it.
+The page answers first: P(the scenario's headline milestone before the summit) *given the
+record* as of a date the user picks (by default the record's latest date), with the prior
+beside it and the effective sample size — the number ``python -m sim forecast FILE --as-of D
+--seed S`` prints for the same settings (the page says so, with the command). A scenario with
+no record says "no record: this is the prior". The settings are the scenario's own knobs
+(:func:`controls`): its declared uncertainties and levers, each side's concession pace,
+reservation value and deadline, the contact rate, the summit date and the shocks. Each starts
+at *the scenario's distribution*; moving a slider fixes that input at the slider's value, and
+"use the scenario's" frees it again. Every result says which settings, record and date
+produced it; while a new answer runs, the last one stays, greyed, under a progress bar.
 
 Tabs:
 
-- **Odds and terms**: the Monte Carlo's milestones, closing days and agreed terms, with the
-  records to download (the number of worlds can be raised up to :data:`MAX_PAGE_RUNS`).
+- **What if the news were…**: imagined record items (a position, a progress report, a round or
+  the summit confirmed or cancelled) on later dates, and the forecast with them beside the
+  current one.
+- **Timeline**: the odds over time as the record came in; each point shows the news that moved it.
+- **Odds and terms**: the Monte Carlo of the settings (no record): milestones, closing days and
+  agreed terms, with the records to download (up to :data:`MAX_PAGE_RUNS` worlds).
 - **One negotiation**: one world of the same settings, meeting by meeting (step, play,
   restart): the offers per issue (the "dance"), what each side asks and is offered (Mesa's
   DataCollector drawn by Mesa's matplotlib component), the utility plane with the Pareto
   frontier and the Nash point, and the calendar.
+- **Track record**: the backtest over the shipped cases, as measured, so a user can see how far
+  to trust the number.
 
 Each browser session has its own settings, model and results. The scenario picker offers
 the shipped scenarios and accepts nothing else; an invalid combination of settings shows the
@@ -28,12 +37,16 @@ app`` turns off Solara's telemetry and version check.
 Rooms, as in Mesa's examples (a model, its page):
 
 - :mod:`~sim.app.settings`: the scenario's knobs and the scenario with the chosen values (pure);
+- :mod:`~sim.app.forecasting`: the page's forecasts and what-if news (pure);
+- :mod:`~sim.app.news`: the forecast's views (the answer, what-ifs, timeline, track record);
 - :mod:`~sim.app.montecarlo`: the page's Monte Carlo, in memory;
 - :mod:`~sim.app.negotiation`: one negotiation (a Mesa model with a DataCollector) and its views;
 - :mod:`~sim.app.page`: the page itself (:func:`Page`);
 - :mod:`~sim.app.parts`: small shared pieces.
 
-Serve it with ``python -m sim app`` (or ``solara run sim.app``).
+Serve it with ``python -m sim app``, which listens on 127.0.0.1 only. (Solara's own ``solara
+run`` takes its address from ``$HOST``, which some shells set to the machine's name: if you use
+it, give ``--host 127.0.0.1``.)
 """
 
 from __future__ import annotations
@@ -60,8 +73,14 @@ with contextlib.suppress(ImportError, AttributeError):  # also when served by `s
 
     solara.server.settings.telemetry.mixpanel_enable = False
 
+import solara
+
+#: One page at "/" (without it, Solara makes a route of every submodule that has a Page: the
+#: stray "HOME / PAGE" tabs).
+routes = [solara.Route(path="/", component=Page, label="Negotiation simulator")]
+
 __all__ = [
     "DEFAULT_RUNS", "DEFAULT_SCENARIO", "MAX_PAGE_RUNS", "SUMMIT_PATH", "Calendar", "Control", "Dance",
     "LiveNegotiation", "MonteCarloResult", "NegotiationTab", "Outcome", "Page", "PageError", "UtilityPlane",
-    "configure", "controls", "describe", "percent", "run_monte_carlo", "scenario_path",
+    "configure", "controls", "describe", "percent", "routes", "run_monte_carlo", "scenario_path",
 ]

@@ -8,13 +8,16 @@ import html
 import io
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import solara
 import solara.lab
 
+from sim import forecast_report
+from sim.app.forecasting import PARTICLES, TARGET_ESS, Hypothetical, PageForecast, record_dates, run_forecast
 from sim.app.montecarlo import DEFAULT_RUNS, MAX_PAGE_RUNS, MonteCarloResult, run_monte_carlo
 from sim.app.negotiation import NegotiationTab
+from sim.app.news import ForecastAnswer, TimelineTab, TrackRecordTab, WhatIfTab, backtest_result
 from sim.app.parts import figure, markup, percent
 from sim.app.settings import DEFAULT_SCENARIO, Control, PageError, configure, controls, describe, scenario_path
 from sim.scenario import Scenario, ScenarioError, scenario_files
@@ -22,7 +25,8 @@ from sim.scenario import Scenario, ScenarioError, scenario_files
 
 @solara.component
 def Answer(result: MonteCarloResult | None, running: bool, error: str | None, done: int, n: int) -> None:
-    """The answer, large: P(headline milestone before the summit), its interval, and what produced it."""
+    """The Monte Carlo of the settings (no record): P(headline milestone before the summit), its
+    interval, and what produced it."""
     with solara.Card(style="margin-bottom: 8px"):
         if error:
             solara.Error(error)
@@ -36,8 +40,9 @@ def Answer(result: MonteCarloResult | None, running: bool, error: str | None, do
         b = m["before_summit"]
         summit = dt.date.fromisoformat(str(s["summit"]))
         stale = " (updating…)" if running else ""
-        markup(f"<div style='font-size: 17px'>Chance of {html.escape(m['label'])} by {summit:%d %B %Y}"
-               f"{stale}</div><div style='font-size: 44px; font-weight: 600; line-height: 1.2'>{percent(b['p'])}"
+        markup(f"<div style='font-size: 17px'>Monte Carlo of these settings, no record: chance of "
+               f"{html.escape(m['label'])} by {summit:%d %B %Y}"
+               f"{stale}</div><div style='font-size: 30px; font-weight: 600; line-height: 1.2'>{percent(b['p'])}"
                f" <span style='font-size: 20px; font-weight: 400; color: #444'>95% interval "
                f"{percent(b['low'])}–{percent(b['high'])}</span></div>"
                f"<div style='font-size: 15px'>by {dt.date.fromisoformat(str(s['horizon'])):%d %B %Y}: "
@@ -95,7 +100,7 @@ def ControlInput(control: Control, value: float | None, on_value: Callable[[floa
 
 @solara.component
 def Page() -> None:
-    """The whole page, with one set of settings, one model and one Monte Carlo per session."""
+    """The whole page, with one set of settings, one model and one set of results per session."""
     name, set_name = solara.use_state(DEFAULT_SCENARIO)
     empty: dict[str, float] = {}
     values, set_values = solara.use_state(empty)  # path → fixed value; absent: the scenario's own
@@ -104,9 +109,16 @@ def Page() -> None:
     n, set_n = solara.use_state(DEFAULT_RUNS)
     done, set_done = solara.use_state(0)
     notice, set_notice = solara.use_state("")
+    refusals, set_refusals = solara.use_state(0)  # remakes the picker after a refused value
+    none: list[Hypothetical] = []
+    items, set_items = solara.use_state(none)
+    status, set_status = solara.use_state("")
 
     base = solara.use_memo(lambda: configure(name, {}), dependencies=[name])
     all_controls = solara.use_memo(lambda: controls(base), dependencies=[name])
+    dates = record_dates(base)
+    as_of_text, set_as_of = solara.use_state("")
+    as_of = _as_of(as_of_text, dates, base)
     key = (name, tuple(sorted(values.items())), shocks)
 
     def build() -> tuple[Scenario | None, str | None]:
@@ -118,34 +130,101 @@ def Page() -> None:
     scenario, invalid = solara.use_memo(build, dependencies=[key])
     settings = describe(name, values, shocks, all_controls)
 
+    def progress(row: dict[str, float]) -> None:
+        set_status(f"Forecasting: population {int(row['population']) + 1}, {int(row['particles']):,} particles, "
+                   f"effective sample size {row['ess']:,.0f} (the first forecast also compiles the engine)")
+
+    asked = (key, as_of, seed)
+    produced_by = f"{settings}; seed {seed}"
+
+    def forecast_now() -> tuple[Any, PageForecast | None, str]:
+        if scenario is None:
+            return asked, None, produced_by
+        set_status("Forecasting… (the first forecast also compiles the engine, up to a minute)")
+        return asked, run_forecast(scenario, as_of, seed, progress), produced_by
+
+    answer = solara.use_thread(forecast_now, dependencies=[asked])
+    last: Any = solara.use_ref(None)  # the latest finished answer, shown greyed while the next one runs
+    # an answer counts only for the settings it was asked with (a new thread may not have started yet)
+    done_answer = answer.value if answer.state == solara.ResultState.FINISHED else None
+    fresh = done_answer is not None and done_answer[0] == asked
+    if done_answer is not None and fresh:
+        last.current = done_answer[1:]
+    answer_error = _error(answer, "The forecast")
+
+    def whatif_now() -> tuple[PageForecast | None, str | None]:
+        if not items or scenario is None:
+            return None, None
+        try:
+            sc = configure(name, values, shocks, [i.entry() for i in items])
+        except (ScenarioError, PageError) as exc:
+            return None, f"That item is refused: {str(exc).replace(str(scenario_path(name)), name)}"
+        when = max([as_of or sc.start, *(i.known_from for i in items)])
+        return run_forecast(sc, when, seed), None
+
+    whatif = solara.use_thread(whatif_now, dependencies=[key, as_of, seed, tuple(items)])
+    finished = whatif.value if whatif.state == solara.ResultState.FINISHED and whatif.value else (None, None)
+    whatif_value, whatif_refused = finished
+
     def simulate() -> MonteCarloResult | None:
         if scenario is None:
             return None
         total = [0]
 
-        def progress(k: int) -> None:
+        def counted(k: int) -> None:
             total[0] += k
             set_done(total[0])
 
         set_done(0)
-        return run_monte_carlo(scenario, n, seed, f"{settings}; seed {seed}", progress)
+        return run_monte_carlo(scenario, n, seed, f"{settings}; seed {seed}", counted)
 
     result = solara.use_thread(simulate, dependencies=[key, n, seed])
     running = result.state == solara.ResultState.RUNNING
-    last: Any = solara.use_ref(None)  # the latest finished result, shown (marked "updating") while the next one runs
+    last_mc: Any = solara.use_ref(None)
     if result.state == solara.ResultState.FINISHED:
-        last.current = result.value
-    shown = None if scenario is None or result.state == solara.ResultState.ERROR else last.current
-    error = invalid or (f"The Monte Carlo failed: {result.error}" if result.state == solara.ResultState.ERROR
-                        else None)
+        last_mc.current = result.value
+    shown = None if scenario is None or result.state == solara.ResultState.ERROR else last_mc.current
+    mc_error = _error(result, "The Monte Carlo")
 
-    def choose(value: str) -> None:
-        if value not in scenario_files():  # a browser may send anything: only the listed names
+    timeline_rows, set_timeline_rows = solara.use_state(cast(list[dict[str, Any]] | None, None))
+    timeline_done, set_timeline_done = solara.use_state(0)
+    timeline_go, set_timeline_go = solara.use_state(0)
+
+    def timeline_now() -> Any:
+        if not timeline_go or scenario is None:
+            return None
+        rows: list[dict[str, Any]] = []
+
+        def one(row: dict[str, Any]) -> None:
+            rows.append(row)
+            set_timeline_done(len(rows))
+
+        set_timeline_done(0)
+        out = forecast_report.timeline(scenario, as_of, done=one, seed=seed, workers=1, particles=PARTICLES,
+                                       target_ess=TARGET_ESS)
+        set_timeline_rows(out)
+        return forecast_report.timeline_figure(scenario, out)
+
+    timeline = solara.use_thread(timeline_now, dependencies=[timeline_go])
+    backtest_go, set_backtest_go = solara.use_state(0)
+    backtest_status, set_backtest_status = solara.use_state("")
+
+    def backtest_now() -> dict[str, Any] | None:
+        return backtest_result(set_backtest_status) if backtest_go else None
+
+    track = solara.use_thread(backtest_now, dependencies=[backtest_go])
+
+    def choose(value: Any) -> None:
+        if not isinstance(value, str) or value not in scenario_files():  # a browser may send anything
             set_notice(f"Unknown scenario {str(value)[:80]!r}: choose one of the list.")
+            set_refusals(refusals + 1)
             return
         set_notice("")
         set_name(value)
-        set_values({})  # each scenario brings its own settings
+        set_values({})  # each scenario brings its own settings, record and news
+        set_as_of("")
+        set_items([])
+        set_timeline_rows(None)
 
     def fix(path: str, value: float | None) -> None:
         updated = {k: v for k, v in values.items() if k != path}
@@ -157,10 +236,15 @@ def Page() -> None:
     with solara.AppBar():
         solara.AppBarTitle(f"Negotiation simulator — {base.title}")
     with solara.Sidebar():
-        solara.Select("Scenario", values=list(scenario_files()), value=name, on_value=choose)
+        solara.Select("Scenario", values=list(scenario_files()), value=name, on_value=choose).key(f"pick{refusals}")
         if notice:
             solara.Warning(notice)
         markup(html.escape(base.description[:400]), style="font-size: 12px; color: #555")
+        if dates:
+            solara.Select("Forecast as of", values=[d.isoformat() for d in dates],
+                          value=as_of.isoformat() if as_of else dates[-1].isoformat(), on_value=set_as_of)
+        else:
+            markup("no record: the forecast is the prior", style="font-size: 13px")
         solara.Button("Use the scenario's values for everything", on_click=lambda: (set_values({}), set_shocks(True)),
                       disabled=not values and shocks, small=True)
         for c in all_controls:
@@ -170,11 +254,44 @@ def Page() -> None:
         solara.InputInt("Simulated worlds", value=n, on_value=lambda v: set_n(int(v or 0)))
         if not 1 <= n <= MAX_PAGE_RUNS:
             solara.Warning(f"Between 1 and {MAX_PAGE_RUNS:,} worlds on the page; for more, use the command line.")
-    Answer(shown, running, error, done, n)
+    shown_answer, shown_settings = last.current if last.current and scenario is not None else (None, "")
+    ForecastAnswer(shown_answer, not fresh and answer_error is None and scenario is not None, invalid or answer_error,
+                   status, shown_settings)
     if scenario is None:
         return
     with solara.lab.Tabs():
+        with solara.lab.Tab("What if the news were…"):
+            WhatIfTab(scenario, items, set_items, shown_answer, whatif_value,
+                      whatif.state == solara.ResultState.RUNNING, whatif_refused or _error(whatif, "The what-if"))
+        with solara.lab.Tab("Timeline"):
+            TimelineTab(scenario, timeline_rows, timeline.state == solara.ResultState.RUNNING, timeline_done,
+                        1 + len(forecast_report.timeline_dates(scenario, as_of)),
+                        lambda: set_timeline_go(timeline_go + 1),
+                        timeline.value if timeline.state == solara.ResultState.FINISHED else None)
         with solara.lab.Tab("Odds and terms"):
+            Answer(shown, running, mc_error, done, n)
             TermsTab(shown)
         with solara.lab.Tab("One negotiation, meeting by meeting"):
             NegotiationTab(scenario, seed, f"{settings}; seed {seed}")
+        with solara.lab.Tab("Track record"):
+            TrackRecordTab(track.value if track.state == solara.ResultState.FINISHED else None,
+                           track.state == solara.ResultState.RUNNING, backtest_status,
+                           lambda: set_backtest_go(backtest_go + 1))
+
+
+def _as_of(text: str, dates: list[dt.date], scenario: Scenario) -> dt.date | None:
+    """The forecast date the page uses: the one chosen if it is a record date, else the latest."""
+    if not dates:
+        return None
+    try:
+        chosen = dt.date.fromisoformat(text) if isinstance(text, str) and text else None
+    except ValueError:
+        chosen = None
+    return chosen if chosen in dates else dates[-1]
+
+
+def _error(result: Any, what: str) -> str | None:
+    """A failed computation's message (the reason, never a traceback)."""
+    if result.state != solara.ResultState.ERROR:
+        return None
+    return f"{what} gave no number: {result.error}"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -129,13 +129,15 @@ def controls(scenario: Scenario) -> tuple[Control, ...]:
     return tuple(out)
 
 
-def configure(name: str, values: Mapping[str, float], shocks: bool = True) -> Scenario:
+def configure(name: str, values: Mapping[str, float], shocks: bool = True,
+              news: Sequence[tuple[str, dict[str, Any]]] = ()) -> Scenario:
     """A shipped scenario with the page's settings written in, validated like any scenario file.
 
     Args:
         name: The scenario's file name (one of :func:`sim.scenario.scenario_files`).
         values: The fixed settings, by :class:`Control` path; the others keep the scenario's values.
         shocks: False switches every event off (dated ones never happen, hazards are zero).
+        news: Record items to add (section, table), e.g. a what-if's; validated like the record.
 
     Raises:
         PageError: for a name that is not a shipped scenario.
@@ -153,7 +155,12 @@ def configure(name: str, values: Mapping[str, float], shocks: bool = True) -> Sc
     if not shocks:
         for k, e in enumerate(base.events):
             written[f"events[{k}].{'probability' if e.hazard is None else 'hazard'}"] = 0.0
-    return parse_scenario(with_values(document, written), str(path), sha) if written else base
+    if news:
+        record = dict(document.get("record") or {})
+        for section, entry in news:
+            record[section] = [*record.get(section, []), entry]
+        document = document | {"record": record}
+    return parse_scenario(with_values(document, written), str(path), sha) if written or news else base
 
 
 def describe(scenario_name: str, values: Mapping[str, float], shocks: bool, all_controls: tuple[Control, ...]) -> str:

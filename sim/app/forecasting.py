@@ -1,0 +1,159 @@
+"""The page's forecasts: the scenario given its record as of a date, with what-if news.
+
+Pure functions (no Solara). The page's answer is :func:`run_forecast`: exactly what
+``python -m sim forecast FILE --as-of D --seed S`` prints for the same settings (the same
+particles and target ESS, and a forecast does not depend on the number of workers). What-if
+news are record items the user adds (:class:`Hypothetical`): they are written into the
+scenario's record and validated like the record file itself, so a bad one gets the
+validator's message.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from sim import forecast, forecast_report
+from sim.app.settings import PageError
+from sim.scenario import MILESTONES, Scenario
+
+#: What a page forecast uses: the command line's defaults, so both give the same number.
+PARTICLES, TARGET_ESS = 20_000, 2_000
+#: Record sections a what-if may add to, with the fields each needs.
+KINDS = ("position", "progress", "round")
+
+
+@dataclasses.dataclass(frozen=True)
+class Hypothetical:
+    """A record item the user imagines: a reported position, a progress report, or a round (or
+    the summit) confirmed or cancelled.
+
+    Attributes:
+        kind: ``position``, ``progress`` or ``round``.
+        date: Its date.
+        side, issue, value: A position's side and issue keys and value (a level name for a
+            categorical issue).
+        apart: A progress report's counts of issues still apart.
+        held: Whether the round takes place (``round``; its date is the round's, the item is
+            known from ``announced``).
+        announced: When a round's fate became known (None: on its own day).
+    """
+
+    kind: str
+    date: dt.date
+    side: str = ""
+    issue: str = ""
+    value: float | str = 0.0
+    apart: tuple[int, ...] = ()
+    held: bool = True
+    announced: dt.date | None = None
+
+    def entry(self) -> tuple[str, dict[str, Any]]:
+        """The record section and table this item adds (validated when the scenario is parsed)."""
+        source = "what-if on the page"
+        if self.kind == "position":
+            return "positions", {"date": self.date, "side": self.side, "issue": self.issue, "value": self.value,
+                                 "precision": 1e-9, "source": source}  # the model's own error still applies
+        if self.kind == "progress":
+            return "progress", {"date": self.date, "issues_apart": list(self.apart), "text": self.label(),
+                                "source": source}
+        if self.kind == "round":
+            item: dict[str, Any] = {"date": self.date, "held": self.held, "source": source}
+            if self.announced is not None:
+                item["announced"] = self.announced
+            return "rounds", item
+        raise PageError(f"unknown kind of record item {self.kind!r} (expected one of: {', '.join(KINDS)})")
+
+    def label(self) -> str:
+        """The item in words."""
+        if self.kind == "position":
+            return f"{self.date}: {self.side} {self.issue} = {self.value}"
+        if self.kind == "progress":
+            return f"{self.date}: {' or '.join(str(a) for a in self.apart)} issue(s) still apart"
+        when = f" (announced {self.announced})" if self.announced else ""
+        return f"{self.date}: round {'held' if self.held else 'cancelled'}{when}"
+
+    @property
+    def known_from(self) -> dt.date:
+        """The first day a forecast knows it."""
+        return self.announced if self.kind == "round" and self.announced else self.date
+
+
+@dataclasses.dataclass(frozen=True)
+class PageForecast:
+    """A forecast for the page: the headline milestone by the deadline given the record as of a
+    date, the prior beside it, and what produced them."""
+
+    question: str
+    deadline: dt.date
+    as_of: dt.date | None
+    p: float
+    low: float
+    high: float
+    prior: float
+    prior_low: float
+    prior_high: float
+    ess: float
+    items: str
+    command: str
+    warnings: tuple[str, ...] = ()
+
+
+def record_dates(scenario: Scenario) -> list[dt.date]:
+    """The dates a page forecast may be made as of: the record's dates (the timeline's)."""
+    return scenario.record.dates() if scenario.record else []
+
+
+def default_as_of(scenario: Scenario) -> dt.date | None:
+    """The scenario's latest record date (None: no record, the forecast is the prior)."""
+    dates = record_dates(scenario)
+    return dates[-1] if dates else None
+
+
+def describe_record(scenario: Scenario, as_of: dt.date | None) -> str:
+    """What a forecast as of ``as_of`` conditions on, in words."""
+    if scenario.record is None or as_of is None:
+        return "no record: this is the prior"
+    day = (as_of - scenario.start).days
+    rec = scenario.record
+    counts = [(len([p for p in rec.positions if p.day <= day]), "reported positions"),
+              (len([p for p in rec.progress if p.day <= day]), "progress reports"),
+              (len([m for m in rec.milestones if m.day <= day]), "milestones reached"),
+              (len([e for e in rec.events if (e.day if e.day is not None else e.checked_day or 0) <= day]),
+               "events"),
+              (len([r for r in rec.rounds if r.known_from <= day]), "rounds")]
+    said = ", ".join(f"{n} {what}" for n, what in counts if n)
+    return f"the record to {as_of} ({said or 'nothing yet'}) and no deal by then"
+
+
+def run_forecast(scenario: Scenario, as_of: dt.date | None, seed: int,
+                 progress: Callable[[dict[str, float]], None] | None = None) -> PageForecast:
+    """The forecast the command line gives for this scenario, date and seed.
+
+    Raises:
+        sim.forecast.RecordNotMatched: when the record cannot be matched (no number is given).
+    """
+    fc = forecast.forecast(scenario, as_of, seed=seed, workers=1, particles=PARTICLES, target_ess=TARGET_ESS,
+                           progress=progress)
+    data = forecast_report.summary(fc, 0.0)
+    question = data["headline_milestone"]
+    m = data["probabilities"][question]
+    f, p = m["forecast"]["before_summit"], m["prior"]["before_summit"]
+    date = f" --as-of {as_of}" if as_of else ""
+    return PageForecast(MILESTONES[question], scenario.deadline, as_of, f["p"], f["low"], f["high"], p["p"], p["low"],
+                        p["high"], data["ess"], describe_record(scenario, as_of),
+                        f"python -m sim forecast {scenario_path_name(scenario)}{date} --seed {seed}",
+                        tuple(data["warnings"]))
+
+
+def scenario_path_name(scenario: Scenario) -> str:
+    """The scenario's file as the command line is given it (relative to the working folder)."""
+    from pathlib import Path
+
+    path = Path(scenario.path)
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
