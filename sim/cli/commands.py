@@ -335,7 +335,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
         print(f"{'pass' if c.passed else 'FAIL'}  [{time.perf_counter() - t0:6.1f} s] {c.group} — {c.name}: expected "
               f"{c.expected}, measured {c.measured}", flush=True)
 
-    checks = validation.run_all(out.parent / "img", done=done)
+    def starting(name: str) -> None:
+        print(f"      [{time.perf_counter() - t0:6.1f} s] running: {name}…", flush=True)
+
+    checks = validation.run_all(out.parent / "img", done=done, starting=starting)
     with records.atomic_write(out) as tmp:
         tmp.write_text(validation.report(checks))
     failed = sum(not c.passed for c in checks)

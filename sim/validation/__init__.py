@@ -51,13 +51,16 @@ CHECKS: tuple[Callable[[Path | None], list[Check]], ...] = (
 
 
 
-def run_all(fig_dir: Path | None = None, done: Callable[[Check], None] | None = None) -> list[Check]:
-    """Every check, in order (figures into ``fig_dir`` if given), each passed to ``done`` as it
-    finishes."""
+def run_all(fig_dir: Path | None = None, done: Callable[[Check], None] | None = None,
+            starting: Callable[[str], None] | None = None) -> list[Check]:
+    """Every check, in order (figures into ``fig_dir`` if given): ``starting`` is told each group's
+    name as it starts, and ``done`` gets each check as it finishes."""
     if fig_dir is not None:
         fig_dir.mkdir(parents=True, exist_ok=True)
     out = []
     for check in CHECKS:
+        if starting:
+            starting(check.__name__.removeprefix("check_").replace("_", " "))
         for c in check(fig_dir):
             out.append(c)
             if done:
@@ -82,9 +85,12 @@ def report(checks: list[Check]) -> str:
         "| group | check | expected | measured | tolerance | pass |",
         "|---|---|---|---|---|:-:|",
     ]
+    def cell(text: str) -> str:  # a pipe inside a cell would split it
+        return text.replace("|", "\\|")
+
     for c in checks:
-        lines.append(f"| {c.group} | {c.name} | {c.expected} | {c.measured} | {c.tolerance} | "
-                     f"{'✅' if c.passed else '❌'} |")
+        lines.append(f"| {cell(c.group)} | {cell(c.name)} | {cell(c.expected)} | {cell(c.measured)} | "
+                     f"{cell(c.tolerance)} | {'✅' if c.passed else '❌'} |")
     lines.append("")
     for check in CHECKS:
         lines += [f"- **{check.__name__.removeprefix('check_').replace('_', ' ')}**: "
