@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import sys
+import textwrap
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -31,7 +32,7 @@ import pandas as pd
 
 from sim import analysis, plots, records
 from sim.forecast import Forecast
-from sim.scenario import MILESTONES, Scenario
+from sim.scenario import MILESTONES, Scenario, param_label
 
 
 def parameters(fc: Forecast) -> dict[str, dict[str, Any]]:
@@ -150,7 +151,8 @@ def posterior_figure(fc: Forecast, data: dict[str, Any]) -> Any:
         ax.hist(post, bins=bins, weights=w, density=True, histtype="step", lw=1.8, color=plots.COLORS[0],
                 label="given the record")
         edge = data["parameters"][p.path]["edge"]
-        ax.set_title(p.path.removeprefix("parties.") + (f"  (piles at the {edge} edge)" if edge else ""), fontsize=8)
+        title = textwrap.shorten(param_label(sc, p.path), 48, placeholder="…")
+        ax.set_title(title + (f"\n(piles at the {edge} edge)" if edge else ""), fontsize=8, parse_math=False)
         ax.tick_params(labelsize=7)
         ax.set_yticks([])
     start = -(-len(params) // cols) * cols
@@ -197,8 +199,9 @@ def labels(sc: Scenario, date: dt.date) -> list[str]:
         if p.date == date:
             issue = sc.issues[p.issue]
             value = issue.levels[round(p.value)] if issue.levels else f"{p.value:g}{issue.unit_suffix}"
-            out.append(f"{sc.parties[p.side].key}: {issue.key} {value}")
-    out += [f"{e.name}" for e in rec.events if e.date == date]
+            out.append(f"{sc.parties[p.side].label}: {issue.label} {value}")
+    events = {e.name: e.label for e in sc.events}
+    out += [events.get(e.name, e.name) for e in rec.events if e.date == date]
     day = (date - sc.start).days
     out += [("round held" if r.held else "round cancelled") if r.known_from == r.day
             else f"round of {r.date:%b %d} {'confirmed' if r.held else 'cancelled'}"
@@ -222,18 +225,22 @@ def timeline_row(fc: Forecast, data: dict[str, Any]) -> dict[str, Any]:
 
 def timeline_figure(sc: Scenario, rows: list[dict[str, Any]]) -> Any:
     """The odds of the headline by the summit over time, as the record grew: one forecast per
-    date with news (interval shaded), each labelled with that date's news; the prior dashed."""
+    date with news (interval shaded), each numbered, with that date's news listed under the plot
+    by number (so no label overlaps another or runs past the figure); the prior dashed."""
     dated = [r for r in rows if r["as_of"] and r["p"] is not None]
-    fig = plots.new_figure(11, 6.2)
-    ax = fig.subplots()
+    notes = [r for r in dated if r["news"]]
+    fig = plots.new_figure(11, 5.2 + 0.19 * len(notes))
+    ax, text = fig.subplots(2, 1, height_ratios=[5.2, 0.2 + 0.19 * len(notes)])
+    text.axis("off")
     prior = rows[0]["prior"]
+    ylabel = f"P({MILESTONES[sc.headline]} by {sc.deadline:%d %b %Y})"
+    ax.set_title(f"{sc.title}\nhow the odds moved as the news came in", fontsize=10)
     if not dated:  # nothing dated to condition on (yet): the prior is the whole story
         ax.axhline(prior, color="grey", ls="--", lw=1, label=f"prior, no record ({prior:.2f})")
         ax.text(0.5, 0.5, "no dated record entries up to this date: the forecast is the prior",
                 transform=ax.transAxes, ha="center", fontsize=9, color="#555555")
         ax.set_ylim(0, min(1.0, max(0.05, prior * 1.5)))
-        ax.set_ylabel(f"P({MILESTONES[sc.headline]} by {sc.deadline})")
-        ax.set_title(f"{sc.title}\nhow the odds moved as the news came in", fontsize=10)
+        ax.set_ylabel(ylabel)
         ax.legend(fontsize=8, loc="upper left")
         return fig
     x = pd.to_datetime([r["as_of"] for r in dated])
@@ -250,15 +257,17 @@ def timeline_figure(sc: Scenario, rows: list[dict[str, Any]]) -> Any:
     ax.axvline(pd.Timestamp(sc.deadline), color="black", ls="--", lw=1)
     ax.annotate(sc.summit_label, (pd.Timestamp(sc.deadline), 1), xycoords=("data", "axes fraction"),
                 xytext=(-3, -12), textcoords="offset points", ha="right", fontsize=8)
-    top = max(0.05, float(max(r["high"] for r in dated)) * 1.15, prior * 1.3)
-    for k, (xi, r) in enumerate(zip(x, dated, strict=True)):
-        text = "; ".join(r["news"])
-        text = text if len(text) <= 60 else text[:57] + "…"
-        ax.annotate(text, (xi, r["p"]), xytext=(4, 10 + 9 * (k % 4)), textcoords="offset points", fontsize=6,
-                    rotation=0, color="#333333", arrowprops={"arrowstyle": "-", "lw": 0.4, "color": "#999999"})
+    lines = []
+    for k, r in enumerate(notes, start=1):
+        xi = pd.Timestamp(r["as_of"])
+        ax.annotate(str(k), (xi, r["p"]), xytext=(0, 7 if k % 2 else -13), textcoords="offset points", ha="center",
+                    fontsize=7, color="#333333")  # alternately above and below: neighbours do not collide
+        lines.append(textwrap.shorten(f"{k}. {xi:%d %b}: " + "; ".join(r["news"]), 150, placeholder="…"))
+    text.text(0.0, 1.0, "\n".join(lines), va="top", ha="left", fontsize=7, transform=text.transAxes,
+              parse_math=False)
+    top = max(0.05, float(max(r["high"] for r in dated)) * 1.2, prior * 1.3)
     ax.set_ylim(0, min(1.0, top))
-    ax.set_ylabel(f"P({MILESTONES[sc.headline]} by {sc.deadline})")
-    ax.set_title(f"{sc.title}\nhow the odds moved as the news came in", fontsize=10)
+    ax.set_ylabel(ylabel)
     ax.legend(fontsize=8, loc="upper left")
     plots.date_axis(ax)
     return fig

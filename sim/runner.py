@@ -90,10 +90,21 @@ def run_chunk(scenario: Scenario, seed: int, first: int, n: int, engine: str = "
     return play_chunk(scenario, seed, first, n, engine).table
 
 
-def warm_up(scenario: Scenario, engine: str = "batch") -> None:
+def warm_up(scenario: Scenario, engine: str = "batch", note: Callable[[str], None] | None = None) -> None:
     """Compile (or load from numba's cache) the engine's functions once, up front, so workers
-    forked later share them and the first chunk's timing is not a compilation."""
-    run_chunk(scenario, 0, 0, 1, engine)
+    forked later share them and the first chunk's timing is not a compilation. ``note`` is told
+    why, if that takes more than two seconds (the first use compiles: about a minute)."""
+    timer = None
+    if note is not None:
+        timer = threading.Timer(2.0, note, args=("compiling the engine on its first use (about a minute; numba "
+                                                 "caches it for later runs)…",))
+        timer.daemon = True
+        timer.start()
+    try:
+        run_chunk(scenario, 0, 0, 1, engine)
+    finally:
+        if timer is not None:
+            timer.cancel()
 
 
 def progress_bar(total: int, unit: str, desc: str, quiet: bool = False) -> Any:

@@ -325,5 +325,18 @@ def test_the_track_record_is_the_backtest_as_measured():
     result = backtest_result()
     s = result["summary"]
     assert s["cases"] == len(result["cases"]) >= 5 and s["forecasts"] >= 20
-    for case, n, b, bp, bb, why in result["cases"]:
+    for case, _n, b, _bp, bb, why in result["cases"]:
         assert (why == "—") == (b <= bb), case  # a reason exactly where a case loses to its base rate
+
+
+def test_a_killed_servers_temporary_folders_are_removed_by_the_next(tmp_path, monkeypatch):
+    from sim.app import montecarlo
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    dead = tmp_path / f"{montecarlo.PREFIX}999999999-abc"  # no such process
+    ours = tmp_path / f"{montecarlo.PREFIX}{os.getpid()}-abc"
+    other = tmp_path / "sim-apple"
+    for folder in (dead, ours, other):
+        folder.mkdir()
+    montecarlo.sweep_stale()
+    assert not dead.exists() and ours.exists() and other.exists()

@@ -103,7 +103,7 @@ def scenarios(draw):
         {"name": "hazard", "party": "b", "hazard": draw(st.floats(0, 0.2)),
          "effects": {"reservation": -0.1, "max": {"i0": 3.0}, "min": {"i0": -2.0}}},
         {"name": "extension", "party": "a", "hazard": draw(st.floats(0, 0.2)),  # the deadline moved
-         "effects": {"deadline_days": draw(st.integers(-10, 30))}},
+         "effects": {"deadline_days": draw(st.integers(-min(10, horizon_days), min(30, horizon_days)))}},
     ]
     return parse_scenario(copy.deepcopy(data), "random.toml")
 

@@ -53,6 +53,8 @@ from __future__ import annotations
 
 import contextlib
 
+import solara
+
 from sim.app.montecarlo import DEFAULT_RUNS, MAX_PAGE_RUNS, MonteCarloResult, run_monte_carlo
 from sim.app.negotiation import Calendar, Dance, LiveNegotiation, NegotiationTab, Outcome, UtilityPlane
 from sim.app.page import Page
@@ -68,12 +70,16 @@ from sim.app.settings import (
     scenario_path,
 )
 
+#: How long a closed tab's session is kept for a reconnect before it is freed.
+CULL_TIMEOUT = "30s"
+
 with contextlib.suppress(ImportError, AttributeError):  # also when served by `solara run sim.app`
     import solara.server.settings
 
     solara.server.settings.telemetry.mixpanel_enable = False
-
-import solara
+    # a closed tab's session (its settings, model, results and figures) is freed after this
+    # (Solara keeps it 24 h by default, for a reconnect: the server grew with every visitor)
+    solara.server.settings.kernel.cull_timeout = CULL_TIMEOUT
 
 #: One page at "/" (without it, Solara makes a route of every submodule that has a Page: the
 #: stray "HOME / PAGE" tabs).

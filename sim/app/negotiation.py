@@ -131,16 +131,23 @@ def Calendar(model: LiveNegotiation) -> None:
     ax = fig.subplots()
     styles = {CONTACT: ("contact", "#90a4ae", 8), SCHEDULED: ("scheduled round", "#1f4e9c", 30),
               SUMMIT: ("summit", "black", 60)}
+    start = np.datetime64(sc.start)
+
+    def dates(days: Any) -> Any:
+        return start + np.asarray(days, dtype="timedelta64[D]")
+
     for kind, (label, color, size) in styles.items():
         days = np.flatnonzero(w.meetings == kind)
-        ax.scatter(days, np.zeros(len(days)), s=size, color=color, label=label, marker="|" if kind == CONTACT else "o")
+        ax.scatter(dates(days), np.zeros(len(days)), s=size, color=color, label=label,
+                   marker="|" if kind == CONTACT else "o")
     for d in (int(d) for d in np.atleast_1d(w.event_day) if d >= 0):
-        ax.axvline(d, color="#8e24aa", lw=1)
+        ax.axvline(dates(d), color="#8e24aa", lw=1)
     if model.day >= 0:
-        ax.axvline(model.day, color="#c0392b", lw=2, label="today")
+        ax.axvline(dates(model.day), color="#c0392b", lw=2, label="today")
     ax.set_yticks([])
-    ax.set_xlim(-1, sc.horizon_day + 1)
-    ax.set_xlabel(f"days since {sc.start:%d %b %Y} (purple: events in this world)")
+    ax.set_xlim(dates(-1), dates(sc.horizon_day + 1))
+    plots.date_axis(ax)
+    ax.set_xlabel("purple: events in this world")
     ax.legend(fontsize=7, ncol=4, loc="upper right")
     figure(fig, [model.rounds, id(model)])
 

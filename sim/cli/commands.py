@@ -23,6 +23,11 @@ def _folder(out: str | None, default: Path, *, empty: bool = True) -> Path:
     return records.claim_dir(Path(out) if out else default, empty=empty)
 
 
+def _note(text: str) -> None:
+    """A line on stderr, at once (a long wait explained)."""
+    print(f"note: {text}", file=sys.stderr, flush=True)
+
+
 def _write_summary(scenario: Scenario, out_dir: Path, make_plots: bool) -> dict:
     runs = out_dir / records.RUNS
     summary = analysis.summarize(runs, scenario)
@@ -36,7 +41,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     """``run``: N replications of a scenario, summarised and plotted."""
     scenario = load_scenario(args.scenario)
     out_dir = _folder(args.out, records.new_run_dir(RESULTS, scenario))
-    runner.warm_up(scenario, args.engine)
+    runner.warm_up(scenario, args.engine, note=_note)
     with runner.progress_bar(args.runs, "rep", scenario.name, args.quiet) as bar:
         result = runner.run(scenario, n=args.runs, seed=args.seed, out_dir=out_dir, workers=args.workers,
                             chunk_size=args.chunk_size, engine=args.engine, progress=bar.update)
@@ -79,7 +84,7 @@ def cmd_forecast(args: argparse.Namespace) -> int:
 
     if args.timeline:
         folder = _folder(args.out, records.new_run_dir(RESULTS, scenario, "timeline-"))
-        runner.warm_up(scenario, args.engine)
+        runner.warm_up(scenario, args.engine, note=_note)
         dates = 1 + len(forecast_report.timeline_dates(scenario, args.as_of))
         print(f"P({MILESTONES[scenario.headline]} by {scenario.deadline} | record to date), {dates} forecasts:",
               flush=True)
@@ -105,7 +110,7 @@ def cmd_forecast(args: argparse.Namespace) -> int:
             print(f"error: as of {r['as_of']}: {r['refused']}", file=sys.stderr)
         return 1 if refused else 0
     out_dir = _folder(args.out, records.new_run_dir(RESULTS, scenario, f"forecast-{args.as_of or 'prior'}-"))
-    runner.warm_up(scenario, args.engine)
+    runner.warm_up(scenario, args.engine, note=_note)
     t0 = time.perf_counter()
     fc = forecast.forecast(scenario, args.as_of, progress=progress, **settings)
     data = forecast_report.write(fc, out_dir, time.perf_counter() - t0, make_plots=not args.no_plots)
@@ -237,7 +242,7 @@ def _sweep(args: argparse.Namespace, kind: str) -> int:
         except (DesignError, sweep.SweepError) as exc:
             raise UsageError(str(exc)) from None
         manifest = records.read_json(folder / "manifest.json")
-    runner.warm_up(load_scenario(manifest["scenario_file"]), manifest["engine"])
+    runner.warm_up(load_scenario(manifest["scenario_file"]), manifest["engine"], note=_note)
     with runner.progress_bar(manifest["points"], "point", manifest["scenario"], args.quiet) as bar:
         def progress(done: int, total: int) -> None:
             bar.n = done
@@ -279,7 +284,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     for warning in compare.mismatches(base, whatif):
         print(f"warning: {warning}", file=sys.stderr)
     out_dir = _folder(args.out, records.new_run_dir(RESULTS, base, f"compare-{whatif.name}-"))
-    runner.warm_up(base, args.engine)
+    runner.warm_up(base, args.engine, note=_note)
     with runner.progress_bar(2 * args.runs, "rep", f"{whatif.name} vs {base.name}", args.quiet) as bar:
         result = compare.compare(base, whatif, runs=args.runs, seed=args.seed, out_dir=out_dir, workers=args.workers,
                                  engine=args.engine, progress=bar.update)
@@ -350,7 +355,9 @@ def cmd_app(args: argparse.Namespace) -> int:
     """``app``: serve the interactive page (offline: no telemetry, no version check)."""
     import os
 
-    env = {**os.environ, "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False",
+    from sim.app import CULL_TIMEOUT
+
+    env = {**os.environ, "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False", "SOLARA_KERNEL_CULL_TIMEOUT": CULL_TIMEOUT,
            # solara warns once per visitor that a cookie cannot be SameSite=None over plain http
            "PYTHONWARNINGS": "ignore:Cookies with samesite=none require https:UserWarning"}
     cmd = [sys.executable, "-m", "solara", "run", "sim.app", "--host", args.host, "--port", str(args.port),

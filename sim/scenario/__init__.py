@@ -12,7 +12,7 @@ Any numeric parameter may be a distribution (an inline table with ``dist = "..."
 
 from sim.scenario.files import find_scenario, load_scenario, read_document, scenario_dirs, scenario_files
 from sim.scenario.parse import parse_scenario
-from sim.scenario.paths import params_by_path, resolve_path, unknown_path_message, with_values
+from sim.scenario.paths import param_label, params_by_path, resolve_path, unknown_path_message, with_values
 from sim.scenario.spec import (
     MILESTONES,
     Acceptance,
@@ -39,7 +39,7 @@ __all__ = [
     "MILESTONES", "Acceptance", "Bounds", "EventFact", "EventSpec", "FactorSpec", "Meeting", "MilestoneFact", "News",
     "Param",
     "PartySpec", "Position", "Progress", "Ratification", "Record", "RoundFact", "Scenario", "ScenarioError", "Tactic",
-    "find_scenario", "load_scenario", "params_by_path", "parse_scenario", "read_document", "resolve_path",
-    "scenario_dirs",
+    "find_scenario", "load_scenario", "param_label", "params_by_path", "parse_scenario", "read_document",
+    "resolve_path", "scenario_dirs",
     "scenario_files", "unknown_path_message", "with_values",
 ]

@@ -80,3 +80,36 @@ def params_by_path(scenario: Scenario) -> dict[str, Param]:
 
     walk(scenario)
     return out
+
+
+#: What a parameter's path means, in words (the last part of a side's, or a scenario-wide one).
+FIELD_WORDS = {
+    "reservation": "reservation value", "deadline_offset_days": "own deadline (days after the summit)",
+    "walk_away_gap": "walk-away gap", "deadline_cost": "cost of missing the deadline",
+    "deadline_window_days": "feels the deadline (days ahead)", "tactic.beta": "concession pace β",
+    "tactic.kappa": "initial concession κ", "tactic.spread": "spreads concessions (0 logrolls, 1 evenly)",
+    "tactic.reciprocity": "reciprocity", "tactic.min_step": "minimum step",
+    "ratification.win_set": "domestic win-set", "ratification.delay_days": "days to ratify",
+    "beliefs.weight_noise": "noise in its beliefs", "beliefs.opponent_reservation": "believed opponent reservation",
+    "calendar.contact_rate": "informal contacts (chance per day)", "summit.max_gap": "leaders' bridge at the summit",
+    "summit.probability": "chance the summit takes place", "signing.delay_days": "days from agreement to a signed text",
+}
+
+
+def param_label(scenario: Scenario, path: str) -> str:
+    """A parameter's path in words, with the scenario's own labels: a declared factor's label,
+    or the side's and the issue's labels with what the field is."""
+    for f in scenario.factors:
+        if f.path == path and f.label:
+            return f.label
+    parts = path.split(".")
+    side = ""
+    if parts[0] == "parties" and len(parts) > 2:
+        sides = {p.key: p.label for p in scenario.parties}
+        side, parts = sides.get(parts[1], parts[1]) + ": ", parts[2:]
+    if parts[0] == "issues" and len(parts) == 3:
+        issues = {i.key: i.label for i in scenario.issues}
+        what = {"max": "ceiling", "min": "floor", "weight": "weight", "best": "best value", "worst": "worst value"}
+        return f"{side}{issues.get(parts[1], parts[1])}: {what.get(parts[2], parts[2])}"
+    rest = ".".join(parts)
+    return f"{side}{FIELD_WORDS.get(rest, rest)}"
