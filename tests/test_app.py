@@ -340,3 +340,24 @@ def test_a_killed_servers_temporary_folders_are_removed_by_the_next(tmp_path, mo
         folder.mkdir()
     montecarlo.sweep_stale()
     assert not dead.exists() and ours.exists() and other.exists()
+
+
+def test_a_moved_setting_shows_its_paired_difference_against_the_scenario_as_it_is(flagship):
+    from sim.app.montecarlo import paired
+
+    base = app.run_monte_carlo(flagship, 2000, 3)
+    moved = app.run_monte_carlo(app.configure(FLAGSHIP, {CEILING: 25.0}), 2000, 3)
+    d = paired(moved, base, flagship.headline)
+    hits = [r.table.column("agreement_before_summit").to_numpy(zero_copy_only=False).astype(float).mean()
+            for r in (moved, base)]
+    assert d["diff"] == pytest.approx(hits[0] - hits[1]) and d["low"] < d["diff"] < d["high"]
+    assert d["high"] - d["low"] < d["unpaired_high"] - d["unpaired_low"]  # the same worlds: a narrower interval
+
+
+def test_an_imagined_event_is_checked_against_the_scenario(flagship):
+    from sim.app.forecasting import Hypothetical
+
+    ok = Hypothetical("event", dt.date(2025, 10, 26), event="swap_line")
+    assert app.configure(FLAGSHIP, {}, news=[ok.entry()]).record.events[-1].name == "swap_line"
+    with pytest.raises(ScenarioError, match="georgia_raid"):  # a dated event struck on another day
+        app.configure(FLAGSHIP, {}, news=[Hypothetical("event", dt.date(2025, 10, 26), event="georgia_raid").entry()])

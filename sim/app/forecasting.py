@@ -22,13 +22,13 @@ from sim.scenario import MILESTONES, Scenario
 #: What a page forecast uses: the command line's defaults, so both give the same number.
 PARTICLES, TARGET_ESS = 20_000, 2_000
 #: Record sections a what-if may add to, with the fields each needs.
-KINDS = ("position", "progress", "round")
+KINDS = ("position", "progress", "event", "round")
 
 
 @dataclasses.dataclass(frozen=True)
 class Hypothetical:
-    """A record item the user imagines: a reported position, a progress report, or a round (or
-    the summit) confirmed or cancelled.
+    """A record item the user imagines: a reported position, a progress report, one of the
+    scenario's events striking, or a round (or the summit) confirmed or cancelled.
 
     Attributes:
         kind: ``position``, ``progress`` or ``round``.
@@ -36,6 +36,7 @@ class Hypothetical:
         side, issue, value: A position's side and issue keys and value (a level name for a
             categorical issue).
         apart: A progress report's counts of issues still apart.
+        event: The name of the scenario event that strikes on ``date``.
         held: Whether the round takes place (``round``; its date is the round's, the item is
             known from ``announced``).
         announced: When a round's fate became known (None: on its own day).
@@ -47,6 +48,7 @@ class Hypothetical:
     issue: str = ""
     value: float | str = 0.0
     apart: tuple[int, ...] = ()
+    event: str = ""
     held: bool = True
     announced: dt.date | None = None
 
@@ -59,6 +61,8 @@ class Hypothetical:
         if self.kind == "progress":
             return "progress", {"date": self.date, "issues_apart": list(self.apart), "text": self.label(),
                                 "source": source}
+        if self.kind == "event":
+            return "events", {"name": self.event, "date": self.date, "source": source}
         if self.kind == "round":
             item: dict[str, Any] = {"date": self.date, "held": self.held, "source": source}
             if self.announced is not None:
@@ -72,6 +76,8 @@ class Hypothetical:
             return f"{self.date}: {self.side} {self.issue} = {self.value}"
         if self.kind == "progress":
             return f"{self.date}: {' or '.join(str(a) for a in self.apart)} issue(s) still apart"
+        if self.kind == "event":
+            return f"{self.date}: {self.event} strikes"
         when = f" (announced {self.announced})" if self.announced else ""
         return f"{self.date}: round {'held' if self.held else 'cancelled'}{when}"
 
@@ -135,6 +141,8 @@ def run_forecast(scenario: Scenario, as_of: dt.date | None, seed: int,
     Raises:
         sim.forecast.RecordNotMatched: when the record cannot be matched (no number is given).
     """
+    # in the server's own process: a forecast does not depend on the number of workers, and a
+    # process pool shared by a threaded server measured slower here (benchmarks/bench_page.py)
     fc = forecast.forecast(scenario, as_of, seed=seed, workers=1, particles=PARTICLES, target_ess=TARGET_ESS,
                            progress=progress)
     data = forecast_report.summary(fc, 0.0)

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 from matplotlib.figure import Figure
 
@@ -60,6 +61,17 @@ def run_monte_carlo(scenario: Scenario, n: int, seed: int, settings: str = "",
         table = records.read(runs)
     _ACTIVE.discard(tmp)
     return MonteCarloResult(summary, figures, table, settings)
+
+
+def paired(whatif: MonteCarloResult, baseline: MonteCarloResult, headline: str) -> dict[str, float]:
+    """What-if minus baseline of P(headline before the summit), paired on the same worlds (both
+    Monte Carlos ran with the same seed: common random numbers), with its 95% interval."""
+    column = f"{headline}_before_summit"
+
+    def hits(r: MonteCarloResult) -> np.ndarray:
+        return r.table.column(column).to_numpy(zero_copy_only=False).astype(np.float64)
+
+    return analysis.paired_difference(hits(whatif), hits(baseline))
 
 
 def _alive(pid: int) -> bool:

@@ -69,6 +69,8 @@ def WhatIfTab(scenario: Scenario, items: list[Hypothetical], set_items: Callable
     level, set_level = solara.use_state("")
     apart, set_apart = solara.use_state("0: terms agreed")
     held, set_held = solara.use_state(False)
+    events = [e.name for e in scenario.events]
+    event, set_event = solara.use_state(events[0] if events else "")
     n = len(scenario.issues)
     presets = {"0: terms agreed": (0,), "at most 1: close to a deal": (0, 1), "1 or 2 left": (1, 2),
                "at least 1: not at the final stage": tuple(range(1, n + 1)), f"all {n}: stalled": (n,)}
@@ -82,13 +84,15 @@ def WhatIfTab(scenario: Scenario, items: list[Hypothetical], set_items: Callable
             item = Hypothetical("position", date, side=side, issue=issue, value=v)
         elif kind == "progress":
             item = Hypothetical("progress", date, apart=presets[apart])
+        elif kind == "event":
+            item = Hypothetical("event", date, event=event)
         else:
             item = Hypothetical("round", meetings[0] if meetings else scenario.deadline, held=held, announced=date)
         set_items([*items, item])
 
-    markup("Imagine news on a later date — a reported position, a progress report, a round or the summit "
-           "confirmed or cancelled — and see the forecast move. Items are added to the scenario's record and "
-           "checked like it.", style="font-size: 14px")
+    markup("Imagine news on a later date — a reported position, a progress report, an event striking, a round "
+           "or the summit confirmed or cancelled — and see the forecast move. Items are added to the scenario's "
+           "record and checked like it.", style="font-size: 14px")
     with solara.Row(style="align-items: center; flex-wrap: wrap"):
         solara.Select("What", values=list(KINDS), value=kind, on_value=set_kind)
         solara.lab.InputDate(date, on_value=lambda d: set_date(d or date), label="On")
@@ -102,11 +106,14 @@ def WhatIfTab(scenario: Scenario, items: list[Hypothetical], set_items: Callable
                 solara.InputFloat(f"Value ({chosen.unit})", value=value, on_value=lambda x: set_value(float(x or 0)))
         elif kind == "progress":
             solara.Select("Issues still apart", values=list(presets), value=apart, on_value=set_apart)
+        elif kind == "event":
+            solara.Select("Event", values=events, value=event, on_value=set_event)
         else:
             markup(f"the next round on or after that date: {meetings[0] if meetings else 'none'}",
                    style="font-size: 13px")
             solara.Checkbox(label="takes place", value=held, on_value=set_held)
-        solara.Button("Add", on_click=add, color="primary", disabled=kind == "round" and not meetings)
+        solara.Button("Add", on_click=add, color="primary",
+                      disabled=(kind == "round" and not meetings) or (kind == "event" and not events))
     for k, item in enumerate(items):
         with solara.Row(style="align-items: center"):
             markup(html.escape(item.label()), style="font-size: 14px")

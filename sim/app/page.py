@@ -15,7 +15,7 @@ import solara.lab
 
 from sim import forecast_report
 from sim.app.forecasting import PARTICLES, TARGET_ESS, Hypothetical, PageForecast, record_dates, run_forecast
-from sim.app.montecarlo import DEFAULT_RUNS, MAX_PAGE_RUNS, MonteCarloResult, run_monte_carlo
+from sim.app.montecarlo import DEFAULT_RUNS, MAX_PAGE_RUNS, MonteCarloResult, paired, run_monte_carlo
 from sim.app.negotiation import NegotiationTab
 from sim.app.news import ForecastAnswer, TimelineTab, TrackRecordTab, WhatIfTab, backtest_result
 from sim.app.parts import figure, markup, percent
@@ -179,6 +179,12 @@ def Page() -> None:
         return run_monte_carlo(scenario, n, seed, f"{settings}; seed {seed}", counted)
 
     result = solara.use_thread(simulate, dependencies=[key, n, seed])
+    changed = bool(values) or not shocks
+
+    def simulate_baseline() -> MonteCarloResult | None:
+        return run_monte_carlo(base, n, seed, f"{name} as the scenario has it; seed {seed}") if changed else None
+
+    baseline = solara.use_thread(simulate_baseline, dependencies=[name, changed, n, seed])
     running = result.state == solara.ResultState.RUNNING
     last_mc: Any = solara.use_ref(None)
     if result.state == solara.ResultState.FINISHED:
@@ -270,6 +276,12 @@ def Page() -> None:
                         timeline.value if timeline.state == solara.ResultState.FINISHED else None)
         with solara.lab.Tab("Odds and terms"):
             Answer(shown, running, mc_error, done, n)
+            if changed and not running and shown is not None and baseline.state == solara.ResultState.FINISHED \
+                    and baseline.value is not None and baseline.value.table.num_rows == shown.table.num_rows:
+                d = paired(shown, baseline.value, base.headline)
+                markup(f"What-if minus the scenario as it is: <b>{100 * d['diff']:+.1f} points</b> (95% interval "
+                       f"{100 * d['low']:+.1f} to {100 * d['high']:+.1f}; paired on the same {d['n']:,} worlds, as "
+                       f"<code>python -m sim compare</code> does)", style="font-size: 15px; margin: 4px 0 8px 0")
             TermsTab(shown)
         with solara.lab.Tab("One negotiation, meeting by meeting"):
             NegotiationTab(scenario, seed, f"{settings}; seed {seed}")

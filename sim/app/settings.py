@@ -158,7 +158,12 @@ def configure(name: str, values: Mapping[str, float], shocks: bool = True,
     if news:
         record = dict(document.get("record") or {})
         for section, entry in news:
-            record[section] = [*record.get(section, []), entry]
+            kept = record.get(section, [])
+            if section == "events":  # an event that strikes later supersedes "not struck yet" before then
+                kept = [e for e in kept if not (isinstance(e, dict) and e.get("name") == entry.get("name")
+                                                and e.get("fired") is False and e.get("checked", entry["date"])
+                                                <= entry["date"])]
+            record[section] = [*kept, entry]
         document = document | {"record": record}
     return parse_scenario(with_values(document, written), str(path), sha) if written or news else base
 
