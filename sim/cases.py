@@ -84,6 +84,12 @@ def load_case(path: str | Path) -> Case:
     if not isinstance(dates, list) or not dates:
         raise r.fail("case.forecast_dates", "must be a non-empty array of dates")
     forecast_dates = tuple(_date(r, d, f"case.forecast_dates[{k}]", scenario) for k, d in enumerate(dates))
+    for k, d in enumerate(forecast_dates):
+        if d >= scenario.deadline:  # N3: a forecast after the deadline it forecasts scores as perfect
+            raise r.fail(f"case.forecast_dates[{k}]", f"{d} is on or after the deadline {scenario.deadline}: a "
+                                                      "forecast is made before the question is settled")
+        if d in forecast_dates[:k]:
+            raise r.fail(f"case.forecast_dates[{k}]", f"{d} is listed twice (it would count twice)")
     b = r.table(c["base_rate"], "case.base_rate", {"p", "source"}, {"p", "source"})
     base_rate = r.number(b, "p", "case.base_rate", lo=0.0, hi=1.0, dist_ok=False).fixed
     source = r.string(b, "source", "case.base_rate")
@@ -116,6 +122,14 @@ def _outcome(r: Reader, raw: Any, path: str, sc: Scenario, title: str, dates: tu
             not_by[m] = (_date(r, t["not_by"], f"{path}.{m}.not_by", sc) - sc.start).days
         else:
             reached[m] = (_date(r, value, f"{path}.{m}", sc) - sc.start).days
+    order = list(MILESTONES)
+    for k, m in enumerate(order):  # milestones in their order: signed after agreed, ratified after signed
+        for later in order[k + 1:]:
+            if later in reached and ((m in not_by and not_by[m] >= reached[later])
+                                     or (m in reached and reached[m] > reached[later])):
+                raise r.fail(f"{path}.{later}", f"{later} on {sc.date_of(reached[later])} comes before {m} "
+                                                f"({'not by ' if m in not_by else ''}"
+                                                f"{sc.date_of(not_by.get(m, reached.get(m, 0)))})")
     head = sc.headline
     if head not in reached and not_by.get(head, -1) < sc.summit_day:
         raise r.fail(f"{path}.{head}", f"the headline milestone must be settled: a date, or not_by on or after "

@@ -100,6 +100,17 @@ def test_shipped_cases_load(path):
      "case.outcomes[0].terms.tarif", "unknown key"),
     (lambda t: t.replace("agreement = 2025-07-30                 # framework", "# no agreement"),
      "case.outcomes[0].agreement", "headline milestone must be settled"),
+    # N3: a forecast after its deadline scored as perfect; milestones out of order; a date counted twice
+    (lambda t: t.replace("forecast_dates = [2025-07-14, 2025-07-23, 2025-07-28]", "forecast_dates = [2025-08-10]")
+     .replace("agreement = 2025-07-30                 # framework", "agreement = { not_by = 2025-10-25 }  #"),
+     "case.forecast_dates[0]", "on or after the deadline 2025-08-01"),
+    (lambda t: t.replace("forecast_dates = [2025-07-14, 2025-07-23, 2025-07-28]",
+                         "forecast_dates = [2025-07-28, 2025-07-14, 2025-07-14]"),
+     "case.forecast_dates[2]", "listed twice"),
+    (lambda t: t.replace("signed = { not_by = 2025-10-25 }", "signed = 2025-07-20"), "case.outcomes[0].signed",
+     "comes before agreement"),
+    (lambda t: t.replace("signed = { not_by = 2025-10-25 }", "signed = { not_by = 2025-10-25 }\nratified = 2025-08-15"),
+     "case.outcomes[0].ratified", "comes before signed"),
 ])
 def test_bad_cases_are_named(tmp_path, edit, field, problem):
     text = (ROOT / "scenarios" / "cases" / "us_korea_july.toml").read_text()

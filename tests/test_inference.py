@@ -1,0 +1,60 @@
+"""The sampler (sim.inference.smc) against posteriors known in closed form."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.special import ndtri
+
+from sim.inference import Batch, smc
+from sim.world import uniforms
+
+
+def gaussian_simulator(y: np.ndarray, sigma: np.ndarray, seed: int):
+    """θ ~ N(0, I) (the probit of its prior uniforms), observed as y ~ N(θ, σ²): the posterior
+    is N(y / (1 + σ²), σ² / (1 + σ²)) per coordinate. ``ok`` is always true."""
+    d = len(y)
+
+    def simulate(u, first, n):
+        if u is None:
+            u = uniforms(seed, "param.theta", first, n, d)
+        theta = ndtri(u)
+        ll = -0.5 * np.square((theta - y) / sigma).sum(axis=1)
+        return Batch(u, ll, np.ones(n, dtype=bool), theta)
+
+    return simulate
+
+
+@pytest.mark.parametrize("y, sigma", [([1.5], [0.5]), ([0.8, -2.0], [0.3, 1.0])])
+def test_smc_recovers_a_conjugate_gaussian_posterior(y, sigma):
+    y, sigma = np.array(y), np.array(sigma)
+    result = smc(gaussian_simulator(y, sigma, 3), seed=3, n0=4000, n=4000, target_ess=2000)
+    assert result.reached and result.lam == 1.0 and result.ess >= 2000
+    theta = np.concatenate([d.batch.extra for d in result.draws])
+    w = result.weights
+    mean = w @ theta
+    sd = np.sqrt(w @ np.square(theta - mean))
+    exact_mean, exact_sd = y / (1 + sigma**2), sigma / np.sqrt(1 + sigma**2)
+    # Monte Carlo error on the ESS: a few standard errors of the mean
+    assert np.all(np.abs(mean - exact_mean) < 4 * exact_sd / np.sqrt(result.ess))
+    assert np.all(np.abs(sd / exact_sd - 1) < 0.06)
+
+
+def test_smc_without_data_is_the_prior_population():
+    result = smc(gaussian_simulator(np.zeros(1), np.array([np.inf]), 5), seed=5, n0=1000, n=1000, target_ess=500)
+    assert len(result.draws) == 1 and np.allclose(result.weights, 1 / 1000)
+
+
+def test_a_hard_condition_is_conditioned_exactly():
+    """With θ > 1 as the only evidence, the posterior is N(0, 1) truncated at 1: its weights are
+    the prior population's, restricted (the exact conditional frequency)."""
+    def simulate(u, first, n):
+        if u is None:
+            u = uniforms(7, "param.theta", first, n, 1)
+        theta = ndtri(u)[:, 0]
+        return Batch(u, np.zeros(n), theta > 1, theta)
+
+    result = smc(simulate, seed=7, n0=5000, n=5000, target_ess=200)
+    first = result.draws[0].batch
+    assert result.ess == pytest.approx(first.ok.sum())
+    assert np.all(result.weights[~first.ok] == 0)
