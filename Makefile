@@ -55,6 +55,7 @@ lint: $(VENV)/.installed-test
 bench: $(VENV)/.installed-test
 	$(PY) benchmarks/bench_run.py
 	$(PY) benchmarks/bench_forecast.py
+	$(PY) benchmarks/bench_page.py
 
 
 clean:
