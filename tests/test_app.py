@@ -361,3 +361,15 @@ def test_an_imagined_event_is_checked_against_the_scenario(flagship):
     assert app.configure(FLAGSHIP, {}, news=[ok.entry()]).record.events[-1].name == "swap_line"
     with pytest.raises(ScenarioError, match="georgia_raid"):  # a dated event struck on another day
         app.configure(FLAGSHIP, {}, news=[Hypothetical("event", dt.date(2025, 10, 26), event="georgia_raid").entry()])
+
+
+def test_forecasts_are_kept_by_what_produced_them(flagship, monkeypatch):
+    from sim.app import forecasting
+
+    calls = []
+    monkeypatch.setattr(forecasting, "run_forecast", lambda sc, as_of, seed, progress=None: calls.append(seed) or seed)
+    monkeypatch.setattr(forecasting, "_CACHE", forecasting.OrderedDict())
+    monkeypatch.setattr(forecasting, "CACHE_SIZE", 2)
+    for seed in (1, 1, 2, 1, 3, 2):
+        assert forecasting.cached_forecast(("k", seed), flagship, None, seed) == seed
+    assert calls == [1, 2, 3, 2]  # the third 1 was kept; 2 had been dropped for 3 (two at most)

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Callable
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from typing import Any
 
 from sim import forecast, forecast_report
@@ -154,6 +156,29 @@ def run_forecast(scenario: Scenario, as_of: dt.date | None, seed: int,
                         p["high"], data["ess"], describe_record(scenario, as_of),
                         f"python -m sim forecast {scenario_path_name(scenario)}{date} --seed {seed}",
                         tuple(data["warnings"]))
+
+
+#: Forecasts the server keeps, by what produced them (a forecast is a function of them alone).
+CACHE_SIZE = 256
+_CACHE: OrderedDict[Hashable, PageForecast] = OrderedDict()
+_CACHE_LOCK = threading.Lock()
+
+
+def cached_forecast(key: Hashable, scenario: Scenario, as_of: dt.date | None, seed: int,
+                    progress: Callable[[dict[str, float]], None] | None = None) -> PageForecast:
+    """:func:`run_forecast`, kept for every visitor by ``key`` (the scenario's name, settings and
+    record items, the date and the seed: all that the forecast depends on), the least recently
+    used dropped beyond :data:`CACHE_SIZE`."""
+    with _CACHE_LOCK:
+        if key in _CACHE:
+            _CACHE.move_to_end(key)
+            return _CACHE[key]
+    result = run_forecast(scenario, as_of, seed, progress)
+    with _CACHE_LOCK:
+        _CACHE[key] = result
+        while len(_CACHE) > CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    return result
 
 
 def scenario_path_name(scenario: Scenario) -> str:

@@ -14,7 +14,7 @@ import solara
 import solara.lab
 
 from sim import forecast_report
-from sim.app.forecasting import PARTICLES, TARGET_ESS, Hypothetical, PageForecast, record_dates, run_forecast
+from sim.app.forecasting import PARTICLES, TARGET_ESS, Hypothetical, PageForecast, cached_forecast, record_dates
 from sim.app.montecarlo import DEFAULT_RUNS, MAX_PAGE_RUNS, MonteCarloResult, paired, run_monte_carlo
 from sim.app.negotiation import NegotiationTab
 from sim.app.news import ForecastAnswer, TimelineTab, TrackRecordTab, WhatIfTab, backtest_result
@@ -141,7 +141,7 @@ def Page() -> None:
         if scenario is None:
             return asked, None, produced_by
         set_status("Forecasting… (the first forecast also compiles the engine, up to a minute)")
-        return asked, run_forecast(scenario, as_of, seed, progress), produced_by
+        return asked, cached_forecast((name, *asked), scenario, as_of, seed, progress), produced_by
 
     answer = solara.use_thread(forecast_now, dependencies=[asked])
     last: Any = solara.use_ref(None)  # the latest finished answer, shown greyed while the next one runs
@@ -160,7 +160,7 @@ def Page() -> None:
         except (ScenarioError, PageError) as exc:
             return None, f"That item is refused: {str(exc).replace(str(scenario_path(name)), name)}"
         when = max([as_of or sc.start, *(i.known_from for i in items)])
-        return run_forecast(sc, when, seed), None
+        return cached_forecast((name, key, tuple(items), when, seed), sc, when, seed), None
 
     whatif = solara.use_thread(whatif_now, dependencies=[key, as_of, seed, tuple(items)])
     finished = whatif.value if whatif.state == solara.ResultState.FINISHED and whatif.value else (None, None)
