@@ -373,3 +373,15 @@ def test_forecasts_are_kept_by_what_produced_them(flagship, monkeypatch):
     for seed in (1, 1, 2, 1, 3, 2):
         assert forecasting.cached_forecast(("k", seed), flagship, None, seed) == seed
     assert calls == [1, 2, 3, 2]  # the third 1 was kept; 2 had been dropped for 3 (two at most)
+
+
+def test_the_monte_carlo_runs_once_its_tab_is_open_and_shows_the_paired_difference():
+    rc = _page()
+    _wait(rc, _settled)
+    assert "Monte Carlo of these settings" not in _text(rc)  # not computed behind the answer's back
+    rc.find(v.Tabs).widget.v_model = 2
+    _wait(rc, lambda t: "Monte Carlo of these settings" in t and "Simulating" not in t)
+    index = [c.path for c in app.controls(app.configure(FLAGSHIP, {}))].index(CEILING)
+    rc.find(v.Slider).widgets[index].v_model = 25.0
+    text = _wait(rc, lambda t: "What-if minus the scenario as it is" in t)
+    assert "paired on the same 5,000 worlds" in text

@@ -166,8 +166,12 @@ def Page() -> None:
     finished = whatif.value if whatif.state == solara.ResultState.FINISHED and whatif.value else (None, None)
     whatif_value, whatif_refused = finished
 
+    tab, set_tab = solara.use_state(0)
+    # the Monte Carlo runs once its tab has been opened: before, it would only slow the answer
+    monte_carlo, set_monte_carlo = solara.use_state(False)
+
     def simulate() -> MonteCarloResult | None:
-        if scenario is None:
+        if scenario is None or not monte_carlo:
             return None
         total = [0]
 
@@ -178,13 +182,15 @@ def Page() -> None:
         set_done(0)
         return run_monte_carlo(scenario, n, seed, f"{settings}; seed {seed}", counted)
 
-    result = solara.use_thread(simulate, dependencies=[key, n, seed])
+    result = solara.use_thread(simulate, dependencies=[key, n, seed, monte_carlo])
     changed = bool(values) or not shocks
 
     def simulate_baseline() -> MonteCarloResult | None:
-        return run_monte_carlo(base, n, seed, f"{name} as the scenario has it; seed {seed}") if changed else None
+        if not (changed and monte_carlo):
+            return None
+        return run_monte_carlo(base, n, seed, f"{name} as the scenario has it; seed {seed}")
 
-    baseline = solara.use_thread(simulate_baseline, dependencies=[name, changed, n, seed])
+    baseline = solara.use_thread(simulate_baseline, dependencies=[name, changed, n, seed, monte_carlo])
     running = result.state == solara.ResultState.RUNNING
     last_mc: Any = solara.use_ref(None)
     if result.state == solara.ResultState.FINISHED:
@@ -265,7 +271,12 @@ def Page() -> None:
                    status, shown_settings)
     if scenario is None:
         return
-    with solara.lab.Tabs():
+    def open_tab(i: int) -> None:
+        set_tab(i)
+        if i == ODDS_TAB:
+            set_monte_carlo(True)
+
+    with solara.lab.Tabs(value=tab, on_value=open_tab):
         with solara.lab.Tab("What if the news were…"):
             WhatIfTab(scenario, items, set_items, shown_answer, whatif_value,
                       whatif.state == solara.ResultState.RUNNING, whatif_refused or _error(whatif, "The what-if"))
@@ -289,6 +300,10 @@ def Page() -> None:
             TrackRecordTab(track.value if track.state == solara.ResultState.FINISHED else None,
                            track.state == solara.ResultState.RUNNING, backtest_status,
                            lambda: set_backtest_go(backtest_go + 1))
+
+
+#: The position of the "Odds and terms" tab (its Monte Carlo runs once it has been opened).
+ODDS_TAB = 2
 
 
 def _as_of(text: str, dates: list[dt.date], scenario: Scenario) -> dt.date | None:
