@@ -19,8 +19,12 @@ Tabs:
   the summit confirmed or cancelled) on later dates, and the forecast with them beside the
   current one.
 - **Timeline**: the odds over time as the record came in; each point shows the news that moved it.
-- **Odds and terms**: the Monte Carlo of the settings (no record): milestones, closing days and
-  agreed terms, with the records to download (up to :data:`MAX_PAGE_RUNS` worlds).
+- **Odds and terms**: the Monte Carlo of the settings (no record; it runs once the tab has been
+  opened): milestones, closing days and agreed terms, with the records to download (up to
+  :data:`MAX_PAGE_RUNS` worlds), and what-if minus the scenario as it is when a setting moved.
+
+Forecasts are kept by what produced them (:func:`sim.app.forecasting.cached_forecast`): a second
+visitor, or a setting moved back, gets its answer at once.
 - **One negotiation**: one world of the same settings, meeting by meeting (step, play,
   restart): the offers per issue (the "dance"), what each side asks and is offered (Mesa's
   DataCollector drawn by Mesa's matplotlib component), the utility plane with the Pareto
