@@ -385,3 +385,14 @@ def test_the_monte_carlo_runs_once_its_tab_is_open_and_shows_the_paired_differen
     rc.find(v.Slider).widgets[index].v_model = 25.0
     text = _wait(rc, lambda t: "What-if minus the scenario as it is" in t)
     assert "paired on the same 5,000 worlds" in text
+
+
+def test_a_server_beyond_loopback_serves_only_a_refusal(monkeypatch):
+    # N10: `solara run sim.app` listened wherever $HOST said
+    for host, ok in (("127.0.0.1", True), ("localhost", True), ("0.0.0.0", False), ("myhost", False)):
+        monkeypatch.setenv("SERVER_NAME", host)
+        assert app.served_on_loopback() is ok
+    monkeypatch.delenv("SERVER_NAME")
+    assert app.served_on_loopback()
+    _, rc = solara.render(app.Refused(), handle_error=False)
+    assert "serves on 127.0.0.1 only" in str(rc.find(v.Alert).widget.children)

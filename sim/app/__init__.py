@@ -48,14 +48,15 @@ Rooms, as in Mesa's examples (a model, its page):
 - :mod:`~sim.app.page`: the page itself (:func:`Page`);
 - :mod:`~sim.app.parts`: small shared pieces.
 
-Serve it with ``python -m sim app``, which listens on 127.0.0.1 only. (Solara's own ``solara
-run`` takes its address from ``$HOST``, which some shells set to the machine's name: if you use
-it, give ``--host 127.0.0.1``.)
+Serve it with ``python -m sim app``, which listens on 127.0.0.1 only. Solara's own ``solara run``
+takes its address from ``$HOST``, which some shells set to the machine's name: served on any
+address but loopback, the page shows only a refusal (give ``--host 127.0.0.1``).
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 
 import solara
 
@@ -85,12 +86,29 @@ with contextlib.suppress(ImportError, AttributeError):  # also when served by `s
     # (Solara keeps it 24 h by default, for a reconnect: the server grew with every visitor)
     solara.server.settings.kernel.cull_timeout = CULL_TIMEOUT
 
+LOOPBACK = ("127.0.0.1", "localhost", "::1", "")
+
+
+def served_on_loopback() -> bool:
+    """Whether the server listens on loopback only (Solara's ``run`` names its address in
+    ``$SERVER_NAME``; ``python -m sim app`` always gives 127.0.0.1)."""
+    return os.environ.get("SERVER_NAME", "") in LOOPBACK
+
+
+@solara.component
+def Refused() -> None:
+    """What a server listening beyond loopback shows instead of the page."""
+    solara.Error("This page serves on 127.0.0.1 only. Start it with `python -m sim app` (or `solara run sim.app "
+                 "--host 127.0.0.1`): this server listens on another address, which $HOST may have set.")
+
+
 #: One page at "/" (without it, Solara makes a route of every submodule that has a Page: the
-#: stray "HOME / PAGE" tabs).
-routes = [solara.Route(path="/", component=Page, label="Negotiation simulator")]
+#: stray "HOME / PAGE" tabs); a server listening beyond loopback (N10) serves only a refusal.
+routes = [solara.Route(path="/", component=Page if served_on_loopback() else Refused, label="Negotiation simulator")]
 
 __all__ = [
     "DEFAULT_RUNS", "DEFAULT_SCENARIO", "MAX_PAGE_RUNS", "SUMMIT_PATH", "Calendar", "Control", "Dance",
-    "LiveNegotiation", "MonteCarloResult", "NegotiationTab", "Outcome", "Page", "PageError", "UtilityPlane",
-    "configure", "controls", "describe", "percent", "routes", "run_monte_carlo", "scenario_path",
+    "LiveNegotiation", "MonteCarloResult", "NegotiationTab", "Outcome", "Page", "PageError", "Refused",
+    "UtilityPlane", "configure", "controls", "describe", "percent", "routes", "run_monte_carlo", "scenario_path",
+    "served_on_loopback",
 ]
