@@ -30,7 +30,7 @@ from sim.negotiation.protocol import (
     opener,
     opening,
     opponent_move,
-    public_deadline,
+    pressure_on,
     record_standing,
     summit_accepts,
     summit_candidate,
@@ -38,7 +38,7 @@ from sim.negotiation.protocol import (
     zeuthen_applies,
 )
 from sim.negotiation.solutions import agreement_quality
-from sim.negotiation.tactics import TacticParams, deadline_pressure, pressed, zeuthen_risks
+from sim.negotiation.tactics import TacticParams, zeuthen_risks
 from sim.negotiation.utility import Preferences, acceptance_floor
 from sim.outcomes import SUMMIT_CLOSE, Outcomes
 from sim.scenario import Scenario
@@ -184,9 +184,8 @@ def _play(r, p, cal, agenda, first_mover, deadline_day, horizon_day, out_terms, 
                     Preferences(vec[k, BELIEF, r], vec[1 - k, BEST, r], vec[1 - k, WORST, r]),
                     x[k, EFF_R], sca[k, OPP_RES, r])
         for k in range(2):
-            x[k, PRESSURE] = deadline_pressure(float(day), public_deadline(float(day), deadline_day, fire,
-                                                                           cal.deadline_shift[r]),
-                                               sca[k, DCOST, r], sca[k, DWINDOW, r])
+            x[k, PRESSURE] = pressure_on(float(day), deadline_day, fire, cal.deadline_shift[r], sca[k, DCOST, r],
+                                         sca[k, DWINDOW, r])
             tactic = TacticParams(int(sca[k, TACTIC, r]), int(sca[k, FAMILY, r]), sca[k, KAPPA, r], x[k, EFF_BETA],
                                   sca[k, RECIP, r], sca[k, MINSTEP, r], sca[k, SPREAD, r])
             x[k, T], x[k, ASP], x[k, UOFFER] = make_offer(
@@ -219,9 +218,8 @@ def _play(r, p, cal, agenda, first_mover, deadline_day, horizon_day, out_terms, 
             yes = True
             for k in range(2):
                 if yes:
-                    yes = summit_accepts(cand, _prefs(vec, k, r), eff_lo[k], eff_hi[k],
-                                         pressed(x[k, ASP], x[k, PRESSURE], x[k, FLOOR]), x[k, FLOOR],
-                                         cal.summit_max_gap[r])
+                    yes = summit_accepts(cand, _prefs(vec, k, r), eff_lo[k], eff_hi[k], x[k, ASP], x[k, FLOOR],
+                                         cal.summit_max_gap[r], x[k, PRESSURE])
             if yes:
                 deal[:] = cand
                 agreed_day, closed_by = day, SUMMIT_CLOSE

@@ -28,7 +28,7 @@ import pyarrow as pa
 from scipy.special import ndtri
 
 from sim import analysis, runner
-from sim.forecast import Evidence, Job, consistent, evidence, issues_apart, simulator, still_open
+from sim.forecast import Evidence, Job, evidence, issues_apart, simulator, still_open
 from sim.inference import smc
 from sim.scenario import Scenario
 from sim.world import SCHEDULED, SUMMIT, Known, sample_worlds, uniforms
@@ -37,17 +37,16 @@ from sim.world import SCHEDULED, SUMMIT, Known, sample_worlds, uniforms
 LEVELS = {"50": (0.25, 0.75), "90": (0.05, 0.95)}
 
 
-def truths(scenario: Scenario, as_of_day: int, n: int, seed: int, shape: Evidence | None = None) -> list[int]:
+def truths(scenario: Scenario, as_of_day: int, n: int, seed: int,
+           reached: dict[str, tuple[int, int]] | None = None) -> list[int]:
     """The replication indices of the first ``n`` prior worlds (of ``seed``) whose talks are
-    still open on ``as_of_day`` — or, given a record ``shape`` with milestones, that agree with
-    its status (:func:`sim.forecast.consistent`)."""
+    still open on ``as_of_day``, given the milestones ``reached`` (:func:`sim.forecast.still_open`)."""
     found: list[int] = []
     first = 0
     while len(found) < n:
         size = 4 * (n - len(found)) + 16
         out = runner.ENGINES["batch"](scenario, sample_worlds(scenario, seed, first, size))
-        ok = consistent(out, shape) if shape is not None else still_open(out, as_of_day)
-        found += [first + int(k) for k in np.flatnonzero(ok)]
+        found += [first + int(k) for k in np.flatnonzero(still_open(out, as_of_day, reached))]
         first += size
     return found[:n]
 
@@ -120,11 +119,11 @@ def calibrate(scenario: Scenario, as_of: Any, *, worlds: int = 200, seed: int = 
     its report date): the true worlds are those that reached it by ``as_of`` − ``window``, and
     the forecast is of the next milestone."""
     real = evidence(scenario, as_of)
-    shape = None
-    if milestone is not None:
+    truth_reached = None
+    if milestone is not None:  # true worlds reached it early enough for a report by as_of
         real = dataclasses.replace(real, reached={milestone: (real.day - 2 * window, real.day - window)})
-        shape = dataclasses.replace(real, reached={milestone: (0, real.day - window)})
-    indices = truths(scenario, real.day, worlds, seed, shape)
+        truth_reached = {milestone: (0, real.day - window)}
+    indices = truths(scenario, real.day, worlds, seed, truth_reached)
     tasks = [(scenario, real, seed, k, particles, target_ess) for k in indices]
     if workers > 1:
         with runner.process_pool(workers) as pool:

@@ -212,24 +212,19 @@ def log_likelihood(out: Outcomes, ev: Evidence) -> tuple[np.ndarray, np.ndarray]
     return ll, np.hstack([x, counts.astype(float)])
 
 
-def consistent(out: Outcomes, ev: Evidence) -> np.ndarray:
-    """Which replications agree with the record's status on its date: each milestone it says
-    was reached, reached in its window; the next one not reached by then; nobody gone."""
-    ok = ~((out.walked_away >= 0) & (out.end_day <= ev.day))
+def still_open(out: Outcomes, day: int, reached: dict[str, tuple[int, int]] | None = None) -> np.ndarray:
+    """Which replications had neither an agreement nor a walk-out on or before ``day`` — or,
+    given the milestones a record says were ``reached`` (name → the window of days it came in),
+    reached each in its window and the next not by ``day``, nobody gone."""
+    reached = reached or {}
+    ok = ~((out.walked_away >= 0) & (out.end_day <= day))
     for m in MILESTONES:
         d = getattr(out, f"{m}_day")
-        if m not in ev.reached:
-            return ok & ~((d >= 0) & (d <= ev.day))
-        lo, hi = ev.reached[m]
+        if m not in reached:
+            return ok & ~((d >= 0) & (d <= day))
+        lo, hi = reached[m]
         ok &= (d >= lo) & (d <= hi)
     return ok
-
-
-def still_open(out: Outcomes, day: int) -> np.ndarray:
-    """Which replications had neither an agreement nor a walk-out on or before ``day``."""
-    agreed = (out.agreement_day >= 0) & (out.agreement_day <= day)
-    left = (out.walked_away >= 0) & (out.end_day <= day)
-    return ~agreed & ~left
 
 
 @dataclass(frozen=True)
@@ -267,7 +262,7 @@ def simulate_task(args: tuple[Job, np.ndarray | None, int, int]) -> Batch:
         worlds = sample_worlds(sc, job.seed, first, n, given=given, known=ev.known)
     out = runner.ENGINES[job.engine](sc, worlds)
     ll, x = log_likelihood(out, ev)
-    ok = consistent(out, ev) if not ev.empty else np.ones(n, dtype=bool)
+    ok = still_open(out, ev.day, ev.reached) if not ev.empty else np.ones(n, dtype=bool)
     if job.records:
         return Batch(u, ll, ok, (records.chunk_table(sc, worlds, out), x))
     light = {f"param.{k}": v for k, v in worlds.sampled.items()} | {

@@ -118,8 +118,9 @@ class TeamAgent(mesa.Agent):
         tactic = tactics.TacticParams(self.tactic, int(p.family), p.kappa, eff.beta, p.reciprocity, p.min_step,
                                       p.spread)
         self.offer = np.empty(len(p.weights))  # a new array: earlier offers stay in the history
-        self.pressure = tactics.deadline_pressure(float(day), self.model.public_deadline(day), p.deadline_cost,
-                                                  p.deadline_window)
+        w = self.model.world
+        self.pressure = protocol.pressure_on(float(day), float(self.model.spec.summit_day), w.event_day,
+                                             w.deadline_shift, p.deadline_cost, p.deadline_window)
         self.t, self.aspiration, self.offer_utility = offers.make_offer(
             float(day), p.deadline, tactic, eff.floor, self.aspiration, move, self.plan, self.model.integer,
             self.prefs, self.offer, *risks, self.pressure)
@@ -140,5 +141,5 @@ class TeamAgent(mesa.Agent):
     def takes_summit_deal(self, x: np.ndarray, max_gap: float) -> bool:
         """Whether this side's leader signs up to the split-the-difference package ``x``."""
         eff = self.effective
-        asks = tactics.pressed(self.aspiration, self.pressure, eff.floor)
-        return protocol.summit_accepts(x, self.prefs, eff.lo, eff.hi, asks, eff.floor, max_gap)
+        return protocol.summit_accepts(x, self.prefs, eff.lo, eff.hi, self.aspiration, eff.floor, max_gap,
+                                       self.pressure)

@@ -74,11 +74,6 @@ class NegotiationModel(mesa.Model):
 
     # ----------------------------------------------------------------- dynamics
 
-    def public_deadline(self, day: int) -> float:
-        """The public deadline as the sides see it on ``day`` (moved by the events fired by then)."""
-        return protocol.public_deadline(float(day), float(self.spec.summit_day), self.world.event_day,
-                                        self.world.deadline_shift)
-
     def _offers(self) -> np.ndarray:
         """Both sides' latest offers (``[2, I]``), or their openings before the first meeting."""
         return np.stack([team.offer if len(team.offer) else team.opening() for team in self.teams])

@@ -15,7 +15,7 @@ import numpy as np
 
 from sim.negotiation import kernel
 from sim.negotiation.agenda import EPS, round_nearest
-from sim.negotiation.tactics import ZEUTHEN
+from sim.negotiation.tactics import ZEUTHEN, deadline_pressure, pressed
 from sim.negotiation.utility import Preferences, utility, within_limits
 
 NOT_REACHED = -1
@@ -100,6 +100,14 @@ def public_deadline(day: float, deadline: float, fire_day: np.ndarray, shift: np
 
 
 @kernel
+def pressure_on(day: float, deadline: float, fire_day: np.ndarray, shift: np.ndarray, cost: float,
+                window: float) -> float:
+    """A side's deadline pressure on ``day`` (:func:`~sim.negotiation.tactics.deadline_pressure`)
+    toward the public deadline as it then stands (:func:`public_deadline`)."""
+    return deadline_pressure(day, public_deadline(day, deadline, fire_day, shift), cost, window)
+
+
+@kernel
 def apply_events(
     active: np.ndarray,
     reservation: float,
@@ -177,13 +185,14 @@ def summit_candidate(offer_a: np.ndarray, offer_b: np.ndarray, integer: np.ndarr
 
 @kernel
 def summit_accepts(x: np.ndarray, own: Preferences, lo: np.ndarray, hi: np.ndarray, aspiration: float, floor: float,
-                   max_gap: float) -> bool:
+                   max_gap: float, pressure: float = 0.0) -> bool:
     """A leader takes the split ``x`` if it is acceptable at all (floor, hard limits
-    ``lo``..``hi``) and costs at most ``max_gap`` utility below the side's current aspiration."""
+    ``lo``..``hi``) and costs at most ``max_gap`` utility below what the side's negotiators now
+    ask: its aspiration less its deadline ``pressure`` (:func:`~sim.negotiation.tactics.pressed`)."""
     if not within_limits(x, lo, hi):
         return False
     u = utility(x, own)
-    return u >= floor - EPS and aspiration - u <= max_gap + EPS
+    return u >= floor - EPS and pressed(aspiration, pressure, floor) - u <= max_gap + EPS
 
 
 @kernel

@@ -132,13 +132,12 @@ def parse_record(raw: Any, scenario_file: str, parties: tuple[str, ...], issues:
         if when in round_paths:
             raise r.fail(f"{path}.date", f"{round_paths[when]} already says whether the round of {date} was held")
         round_paths[when] = path
-        known = -1
-        if "announced" in d:
-            _, known = day(d, "announced", path)
-            if known > when:
-                raise r.fail(f"{path}.announced", f"is after the round itself ({date}): a round is known to have "
-                                                  "been held or not by its own day")
-        rounds.append(RoundFact(date, when, r.boolean(d, "held", path, True), r.string(d, "source", path), known))
+        announced, known = day(d, "announced", path) if "announced" in d else (date, when)
+        if known > when:
+            raise r.fail(f"{path}.announced", f"is after the round itself ({date}): a round is known to have "
+                                              "been held or not by its own day")
+        rounds.append(RoundFact(date, when, r.boolean(d, "held", path, True), r.string(d, "source", path),
+                                announced, known))
 
     progress = []
     progress_paths: dict[int, str] = {}
@@ -157,20 +156,19 @@ def parse_record(raw: Any, scenario_file: str, parties: tuple[str, ...], issues:
                                  r.number(d, "tolerance", path, default=0.1, lo=0.0, hi=1.0, dist_ok=False).fixed,
                                  rel, r.string(d, "text", path), r.string(d, "source", path)))
 
-    milestones: list[MilestoneFact] = []
     order = tuple(MILESTONES)
+    named: dict[str, tuple[MilestoneFact, str]] = {}  # name → the milestone and its item's path
     for path, d in items("milestones"):
         d = r.table(d, path, {"name", "date", "window_days", "source"}, {"name", "date", "source"})
         name = r.string(d, "name", path, choices=order)
+        if name in named:
+            raise r.fail(f"{prefix}milestones", f"{name!r} is reached twice ({named[name][1]} and {path})")
         date, when = day(d, "date", path)
         window = r.number(d, "window_days", path, default=7.0, lo=0.0, hi=60.0, dist_ok=False).fixed
         if not window.is_integer():
             raise r.fail(f"{path}.window_days", f"must be a whole number of days, got {window:g}")
-        milestones.append(MilestoneFact(name, date, when, int(window), r.string(d, "source", path)))
-    named = {m.name: (m, f"{prefix}milestones[{k}]") for k, m in enumerate(milestones)}
-    if len(named) < len(milestones):
-        twice = next(m.name for k, m in enumerate(milestones) if m.name in {x.name for x in milestones[:k]})
-        raise r.fail(f"{prefix}milestones", f"{twice!r} is reached twice")
+        named[name] = MilestoneFact(name, date, when, int(window), r.string(d, "source", path)), path
+    milestones = [m for m, _ in named.values()]
     for k, m in enumerate(order):
         if m in named:
             earlier = [e for e in order[:k] if e not in named]

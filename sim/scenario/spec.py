@@ -219,18 +219,14 @@ class EventFact:
 @dataclass(frozen=True)
 class RoundFact:
     """Whether a scheduled round (a ``[[calendar.meetings]]`` date, or the summit) takes place,
-    as known from ``known_day`` (the day it was confirmed or cancelled; its own day by default)."""
+    as known from ``announced`` (the day it was confirmed or cancelled; its own day by default)."""
 
     date: dt.date
     day: int
     held: bool
     source: str
-    known_day: int = -1
-
-    @property
-    def known_from(self) -> int:
-        """The first day a forecast knows this fact."""
-        return self.day if self.known_day < 0 else self.known_day
+    announced: dt.date  # when it became known: its own date unless confirmed or cancelled in advance
+    known_from: int  # that date's day
 
 
 @dataclass(frozen=True)
@@ -295,7 +291,7 @@ class Record:
     def dates(self) -> list[dt.date]:
         """Every date with an entry, ascending (the timeline's forecast dates)."""
         dates = {p.date for p in self.positions} | {n.date for n in self.news}
-        dates |= {r.date - dt.timedelta(days=r.day - r.known_from) for r in self.rounds}
+        dates |= {r.announced for r in self.rounds}
         dates |= {p.date for p in self.progress} | {m.date for m in self.milestones}
         dates |= {e.date for e in self.events if e.date is not None}
         return sorted(dates)
