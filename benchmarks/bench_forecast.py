@@ -20,7 +20,9 @@ import statistics
 import time
 from pathlib import Path
 
-from sim import batch, forecast, forecast_report, runner
+from sim import batch, runner
+from sim.forecast import conditioning as forecast
+from sim.forecast import report as forecast_report
 from sim.scenario import load_scenario
 from sim.world import sample_worlds
 

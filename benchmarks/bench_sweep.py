@@ -18,9 +18,10 @@ from pathlib import Path
 
 import tqdm
 
-from sim import runner, sweep
-from sim.design import make_design, parse_vary
+from sim import runner
 from sim.scenario import load_scenario
+from sim.sweep import run as sweep
+from sim.sweep.design import make_design, parse_vary
 
 ROOT = Path(__file__).resolve().parent.parent
 

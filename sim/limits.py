@@ -24,7 +24,7 @@ MAX_RUNS = _bound("SIM_MAX_RUNS", 10_000_000_000)
 #: Points of a sweep design, and levels of one factor of a grid.
 MAX_POINTS = _bound("SIM_MAX_POINTS", 100_000)
 #: Particles per population of a forecast (a forecast also refuses sizes its estimate of the
-#: memory needed says the machine cannot hold: :func:`sim.forecast.memory_needed`).
+#: memory needed says the machine cannot hold: :func:`sim.forecast.conditioning.memory_needed`).
 MAX_PARTICLES = _bound("SIM_MAX_PARTICLES", 2_000_000)
 #: Entries of a negotiation record (positions, events, rounds, progress reports, news): every
 #: position and progress date is a day on which every particle records both sides' offers.

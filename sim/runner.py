@@ -76,12 +76,12 @@ def play_chunk(scenario: Scenario, seed: int, first: int, n: int, engine: str = 
     worlds = sample_worlds(scenario, seed, first, n)
     if engine == "batch":
         try:
-            return Chunk(records.chunk_table(scenario, worlds, batch.run_worlds(scenario, worlds)))
+            return Chunk(records.chunk_table(scenario, worlds, ENGINES["batch"](scenario, worlds)))
         except Exception as exc:
             warnings.warn(f"the batch engine failed on replications {first}..{first + n - 1} "
                           f"({type(exc).__name__}: {exc}); replaying them on the Mesa engine (much slower)",
                           EngineFallback, stacklevel=2)
-            return Chunk(records.chunk_table(scenario, worlds, model.run_worlds(scenario, worlds)), fallback=True)
+            return Chunk(records.chunk_table(scenario, worlds, ENGINES["mesa"](scenario, worlds)), fallback=True)
     return Chunk(records.chunk_table(scenario, worlds, ENGINES[engine](scenario, worlds)))
 
 

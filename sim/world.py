@@ -182,7 +182,7 @@ class _Sampler:
 
     Every draw is an inverse-CDF transform of uniforms from a named stream (uncertain
     parameters: ``param.<path>``), or of ``given`` uniforms for that stream (``stream ->
-    [n, k]``: a forecast's particles, :mod:`sim.inference`).
+    [n, k]``: a forecast's particles, :mod:`sim.forecast.inference`).
     """
 
     def __init__(self, seed: int, first: int, n: int, fixed_u: float | None = None,

@@ -9,8 +9,8 @@ import sys
 import numpy as np
 import pytest
 
-from sim import backtest, calibration
-from sim.cases import load_case
+from sim.forecast import backtest, scores
+from sim.forecast.cases import load_case
 from sim.scenario import ScenarioError
 from sim.validation import split_document
 from tests.conftest import ROOT
@@ -21,7 +21,7 @@ CASES = sorted((ROOT / "scenarios" / "cases").glob("*.toml"))
 def rows_for(p, y):
     """Scored rows of forecasts ``p`` of outcomes ``y`` (the prior and base rate at 0.5)."""
     return [{"file": "synthetic", "happened": bool(yi), "p": pi, "p_prior": 0.5, "p_base": 0.5,
-             "log_score": backtest.log_score(pi, bool(yi)), "log_score_prior": math.log(0.5),
+             "log_score": scores.log_score(pi, bool(yi)), "log_score_prior": math.log(0.5),
              "log_score_base": math.log(0.5), "brier": (pi - yi) ** 2, "brier_prior": 0.25, "brier_base": 0.25,
              "terms": [], "dates": []} for pi, yi in zip(p, y, strict=True)]
 
@@ -29,7 +29,7 @@ def rows_for(p, y):
 def test_a_perfect_forecaster_scores_best():
     y = np.array([1, 0, 1, 1, 0] * 20)
     s = backtest.summarize(rows_for(y.astype(float), y))
-    assert s["brier"] == 0 and s["log_score"] == pytest.approx(math.log(1 - backtest.EPS))
+    assert s["brier"] == 0 and s["log_score"] == pytest.approx(math.log(1 - scores.EPS))
     assert s["brier_skill_vs_prior"] == 1 and s["brier_skill_vs_base"] == 1
 
 
@@ -49,16 +49,16 @@ def test_a_miscalibrated_forecaster_is_caught():
     assert s["brier"] > 0.25 and s["brier_skill_vs_prior"] < 0  # worse than a coin
     top = s["reliability"][-1]
     assert top["count"] == 400 and top["forecast"] == pytest.approx(0.9) and abs(top["observed"] - 0.5) < 0.1
-    assert abs(calibration.spiegelhalter(p, y.astype(float))) > 3
+    assert abs(scores.spiegelhalter(p, y.astype(float))) > 3
 
 
 def test_pit_is_uniform_for_draws_from_the_forecast_and_splits_ties():
     rng = np.random.default_rng(1)
     sample, w = rng.random(20_000), np.ones(20_000)
-    pits = [backtest.pit(sample, w, x) for x in rng.random(500)]
+    pits = [scores.pit(sample, w, x) for x in rng.random(500)]
     assert np.histogram(pits, bins=5, range=(0, 1))[0].min() > 60  # ~100 per fifth
-    assert backtest.pit(np.array([1.0, 2.0, 2.0, 3.0]), np.ones(4), 2.0) == pytest.approx(0.5)
-    assert backtest.pit(np.array([1.0, np.inf]), np.array([1.0, 3.0]), 5.0) == pytest.approx(0.25)
+    assert scores.pit(np.array([1.0, 2.0, 2.0, 3.0]), np.ones(4), 2.0) == pytest.approx(0.5)
+    assert scores.pit(np.array([1.0, np.inf]), np.array([1.0, 3.0]), 5.0) == pytest.approx(0.25)
 
 
 def test_a_case_whose_outcome_the_model_determines_scores_perfectly(tmp_path):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.design import DesignError, Factor, declared_factors, make_design, parse_vary, point_scenario
 from sim.scenario import ScenarioError, parse_scenario, read_document
+from sim.sweep.design import DesignError, Factor, declared_factors, make_design, parse_vary, point_scenario
 from tests.conftest import ROOT, split_data
 
 BETA, CASH = Factor("parties.us.tactic.beta", 0.2, 2.0), Factor("parties.korea.issues.annual_cash.max", 15, 25)

@@ -5,9 +5,9 @@ import builtins
 import numpy as np
 import pytest
 
-from sim import sweep
-from sim.ema import build_model
 from sim.scenario import read_document
+from sim.sweep import run as sweep
+from sim.sweep.ema import build_model
 from tests.conftest import ROOT
 
 ema_workbench = pytest.importorskip("ema_workbench")

@@ -8,7 +8,8 @@ import json
 import numpy as np
 import pytest
 
-from sim import analysis, forecast, runner
+from sim import analysis, runner
+from sim.forecast import conditioning as forecast
 from sim.scenario import ScenarioError, load_scenario, parse_scenario, read_document, with_values
 from sim.world import Known, sample_worlds
 from tests.conftest import ROOT, cli

@@ -1,4 +1,4 @@
-"""The sampler (sim.inference.smc) against posteriors known in closed form."""
+"""The sampler (sim.forecast.inference.smc) against posteriors known in closed form."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy.special import ndtri
 
-from sim.inference import Batch, smc
+from sim.forecast.inference import Batch, smc
 from sim.world import uniforms
 
 

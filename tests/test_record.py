@@ -8,7 +8,7 @@ import datetime as dt
 import numpy as np
 import pytest
 
-from sim import forecast
+from sim.forecast import conditioning as forecast
 from sim.scenario import ScenarioError, parse_scenario, read_document
 from tests.conftest import ROOT
 
@@ -173,7 +173,7 @@ def test_a_milestone_reached_conditions_exactly_and_the_forecast_is_of_the_next(
     assert 200 <= ok.sum() == pytest.approx(fc.result.ess)
     expected = sc.by_summit(out.signed_day)[ok].mean()
     assert fc.probabilities()["signed"]["forecast"]["before_summit"]["p"] == pytest.approx(expected, abs=1e-12)
-    from sim import forecast_report
+    from sim.forecast import report as forecast_report
 
     data = forecast_report.summary(fc, 0.0)
     assert data["headline_milestone"] == "signed" and "agreement in principle on 2025-10-22" in \

@@ -47,7 +47,7 @@ def test_a_failing_replication_is_recorded_and_the_run_goes_on(flagship, tmp_pat
         raise FloatingPointError("batch engine failed")
 
     monkeypatch.setattr(NegotiationModel, "run", flaky)
-    monkeypatch.setattr(runner.batch, "run_worlds", broken)  # the batch engine falls back to Mesa per replication
+    monkeypatch.setitem(runner.ENGINES, "batch", broken)  # the batch engine falls back to Mesa per replication
     for engine in runner.ENGINES:
         with pytest.warns(runner.EngineFallback) if engine == "batch" else contextlib.nullcontext():
             result = runner.run(flagship, n=10, seed=1, out_dir=tmp_path / engine, engine=engine)

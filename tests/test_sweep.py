@@ -13,8 +13,10 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
-from sim import analysis, sweep, sweep_report
-from sim.design import Factor, make_design
+from sim import analysis
+from sim.sweep import report as sweep_report
+from sim.sweep import run as sweep
+from sim.sweep.design import Factor, make_design
 from tests.conftest import ROOT, cli
 
 FLAGSHIP = ROOT / "scenarios" / "us_korea_2025.toml"

@@ -17,8 +17,9 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any
 
-from sim import forecast, forecast_report
 from sim.app.settings import PageError
+from sim.forecast import conditioning as forecast
+from sim.forecast import report as forecast_report
 from sim.scenario import MILESTONES, Scenario
 
 #: What a page forecast uses: the command line's defaults, so both give the same number.
@@ -141,7 +142,7 @@ def run_forecast(scenario: Scenario, as_of: dt.date | None, seed: int,
     """The forecast the command line gives for this scenario, date and seed.
 
     Raises:
-        sim.forecast.RecordNotMatched: when the record cannot be matched (no number is given).
+        sim.forecast.conditioning.RecordNotMatched: when the record cannot be matched (no number is given).
     """
     # in the server's own process: a forecast does not depend on the number of workers, and a
     # process pool shared by a threaded server measured slower here (benchmarks/bench_page.py)

@@ -198,8 +198,8 @@ def TrackRecordTab(result: dict[str, Any] | None, running: bool, status: str, st
 
 def backtest_result(progress: Callable[[str], None] | None = None) -> dict[str, Any]:
     """The backtest of every shipped case, as ``python -m sim backtest --report`` runs it."""
-    from sim import backtest, backtest_report
-    from sim.cases import load_case
+    from sim.forecast import backtest, backtest_report
+    from sim.forecast.cases import load_case
     from sim.scenario import scenario_dirs
 
     paths: dict[str, Any] = {}

@@ -13,13 +13,13 @@ from typing import Any, cast
 import solara
 import solara.lab
 
-from sim import forecast_report
 from sim.app.forecasting import PARTICLES, TARGET_ESS, Hypothetical, PageForecast, cached_forecast, record_dates
 from sim.app.montecarlo import DEFAULT_RUNS, MAX_PAGE_RUNS, MonteCarloResult, paired, run_monte_carlo
 from sim.app.negotiation import NegotiationTab
 from sim.app.news import ForecastAnswer, TimelineTab, TrackRecordTab, WhatIfTab, backtest_result
 from sim.app.parts import figure, markup, percent
 from sim.app.settings import DEFAULT_SCENARIO, Control, PageError, configure, controls, describe, scenario_path
+from sim.forecast import report as forecast_report
 from sim.scenario import Scenario, ScenarioError, scenario_files
 
 

@@ -29,7 +29,7 @@ __all__ = ["EXIT_ENVIRONMENT", "EXIT_FAILURES", "EXIT_INPUT", "EXIT_INTERRUPTED"
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit code (see the module docstring)."""
     from sim import records
-    from sim.forecast import ForecastError, RecordNotMatched
+    from sim.forecast.conditioning import ForecastError, RecordNotMatched
     from sim.scenario import ScenarioError
 
     args = build_parser().parse_args(argv)

@@ -67,7 +67,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_forecast(args: argparse.Namespace) -> int:
     """``forecast``: the scenario conditioned on its record as of a date (or a timeline of them)."""
-    from sim import forecast, forecast_report
+    from sim.forecast import conditioning as forecast
+    from sim.forecast import report as forecast_report
 
     scenario = load_scenario(args.scenario)
     if scenario.record is None and args.as_of is not None:
@@ -129,8 +130,8 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     import glob
     import shutil
 
-    from sim import backtest, backtest_report
-    from sim.cases import load_case
+    from sim.forecast import backtest, backtest_report
+    from sim.forecast.cases import load_case
 
     paths = args.cases or (sorted(glob.glob("scenarios/cases/*.toml")) if args.report else [])
     if not paths:
@@ -208,7 +209,7 @@ def cmd_plot(args: argparse.Namespace) -> int:
 
 
 def _factors(args: argparse.Namespace, scenario: Scenario) -> tuple:
-    from sim.design import declared_factors, parse_vary, uncertain_factors
+    from sim.sweep.design import declared_factors, parse_vary, uncertain_factors
 
     if args.vary:
         return tuple(parse_vary(v, scenario) for v in args.vary)
@@ -216,8 +217,9 @@ def _factors(args: argparse.Namespace, scenario: Scenario) -> tuple:
 
 
 def _sweep(args: argparse.Namespace, kind: str) -> int:
-    from sim import sweep, sweep_report
-    from sim.design import DesignError, make_design
+    from sim.sweep import report as sweep_report
+    from sim.sweep import run as sweep
+    from sim.sweep.design import DesignError, make_design
 
     if args.resume:
         folder = Path(args.resume)
@@ -278,7 +280,8 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     """``compare``: a what-if against a baseline on the same worlds, with paired intervals."""
-    from sim import compare, sweep_report
+    from sim.sweep import compare
+    from sim.sweep import report as sweep_report
 
     base, whatif = load_scenario(args.baseline), load_scenario(args.whatif)
     for warning in compare.mismatches(base, whatif):
@@ -369,7 +372,7 @@ def cmd_app(args: argparse.Namespace) -> int:
 
 def cmd_check(args: argparse.Namespace) -> int:
     """``check``: validate scenario and case files."""
-    from sim.cases import load_case
+    from sim.forecast.cases import load_case
     from sim.scenario import find_scenario, read_document
 
     for path in args.scenarios:

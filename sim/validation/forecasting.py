@@ -1,10 +1,10 @@
-"""Check 9: the forecast's inference (:mod:`sim.forecast`, :mod:`sim.inference`).
+"""Check 9: the forecast's inference (:mod:`sim.forecast.conditioning`, :mod:`sim.forecast.inference`).
 
 - With no record, the forecast is the prior run itself, replication by replication.
 - With only "no agreement by D", it is the exact conditional frequency among the prior run's worlds.
 - Simulation-based calibration of the record items beyond positions (progress reports and
   milestones reached) on a one-issue split where they bite.
-- Simulation-based calibration on the flagship's record shape (:mod:`sim.calibration`):
+- Simulation-based calibration on the flagship's record shape (:mod:`sim.forecast.calibration`):
   200 true worlds from the prior, each conditioned on its own synthetic record; the 50% and
   90% posterior intervals of every uncertain parameter must cover the truth at their
   nominal rates (±5 points, pooled over parameters), the forecasts of the headline by the
@@ -19,7 +19,9 @@ import os
 from pathlib import Path
 from typing import Any
 
-from sim import batch, calibration, forecast, runner
+from sim import runner
+from sim.forecast import calibration
+from sim.forecast import conditioning as forecast
 from sim.scenario import find_scenario, load_scenario
 from sim.validation.core import Check
 from sim.validation.figures import plot_reliability
@@ -39,7 +41,7 @@ def check_inference(fig_dir: Path | None) -> list[Check]:
                  "identical" if same else "different", "exact", same)]
     bare, as_of = dataclasses.replace(sc, record=None), dt.date(2025, 10, 1)
     fc = forecast.forecast(bare, as_of, seed=5, particles=4000, target_ess=500)
-    o = batch.run_worlds(bare, sample_worlds(bare, 5, 0, 4000))
+    o = runner.ENGINES["batch"](bare, sample_worlds(bare, 5, 0, 4000))
     open_ = forecast.still_open(o, (as_of - bare.start).days)
     expected = float(bare.by_summit(o.agreement_day)[open_].mean())
     got = fc.probabilities()["agreement"]["forecast"]["before_summit"]["p"]

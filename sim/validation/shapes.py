@@ -93,8 +93,8 @@ def check_comparison_cases(fig_dir: Path | None) -> list[Check]:
     """US–Japan 2025 (no binding annual cash ceiling) closes sooner than US–Korea 2025 over the
     same 91-day window from the framework; and raising Korea's annual cash ceiling does not slow
     agreement (mean days to agreement) or make it less likely before the summit."""
-    from sim.design import point_scenario
     from sim.scenario import read_document
+    from sim.sweep.design import point_scenario
 
     g = "8. Comparison cases"
     reps = 20_000

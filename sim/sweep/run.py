@@ -35,9 +35,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from sim import analysis, records, runner
-from sim.design import Design, Factor, point_scenario
 from sim.distributions import make_dist
 from sim.scenario import Scenario, ScenarioError, read_document
+from sim.sweep.design import Design, Factor, point_scenario
 
 RETRIES = 1  # a point that raises is run once more before it is recorded as failed
 EXECUTORS = ("local", "dask")

@@ -10,14 +10,14 @@ experiment's outcome equals the sweep's for the same values.
 
     from ema_workbench import perform_experiments
     from ema_workbench.analysis import prim
-    from sim.ema import build_model
+    from sim.sweep.ema import build_model
 
     model = build_model("scenarios/us_korea_2025.toml", replications=200, seed=7)
     experiments, outcomes = perform_experiments(model, scenarios=100)
     x = experiments[list(model.parameter_paths)]  # columns named by ema_name(path)
     box = prim.Prim(x, outcomes["p_agreement"] >= 0.5, threshold=0.6)
 
-The built-in :func:`sim.analysis.prim_box` is a simplified, peeling-only PRIM for the
+The built-in :func:`sim.sweep.sensitivity.prim_box` is a simplified, peeling-only PRIM for the
 sweep's default figure; use EMA's for the full analysis.
 """
 
@@ -30,8 +30,8 @@ from typing import Any
 import numpy as np
 
 from sim import runner
-from sim.design import point_scenario
 from sim.scenario import MILESTONES, Scenario, load_scenario, read_document
+from sim.sweep.design import point_scenario
 
 
 def ema_name(path: str) -> str:
@@ -83,7 +83,7 @@ def build_model(path: str | Path, *, replications: int = 100, seed: int = 0, eng
     try:
         from ema_workbench import CategoricalParameter, RealParameter, ReplicatorModel, ScalarOutcome
     except ImportError as exc:
-        raise ImportError("sim.ema needs EMA Workbench: pip install 'negotiation-sim[ema]'") from exc
+        raise ImportError("sim.sweep.ema needs EMA Workbench: pip install 'negotiation-sim[ema]'") from exc
     scenario = load_scenario(path)
     paths = {ema_name(f.path): f.path for f in scenario.factors}
     model = ReplicatorModel(scenario.name, function=ScenarioFunction(path, seed, paths, engine))

@@ -21,9 +21,11 @@ import numpy as np
 import pandas as pd
 from matplotlib.patches import Rectangle
 
-from sim import analysis, records, sweep
+from sim import records
 from sim.plots import COLORS, new_figure, save_figure
 from sim.scenario import MILESTONES, Scenario
+from sim.sweep import run as sweep
+from sim.sweep import sensitivity
 
 
 def finish(folder: Path, *, milestone: str = "agreement", threshold: float = 0.5) -> dict[str, Any]:
@@ -44,7 +46,7 @@ def finish(folder: Path, *, milestone: str = "agreement", threshold: float = 0.5
     if design.method in ("sobol", "morris"):
         y = df.sort_values("point")[f"p.{milestone}"].to_numpy(dtype=float)
         unit = design.unit if design.unit is not None else design.values
-        indices = analysis.sensitivity(design.method, design.problem(), unit, y, manifest["seed"])
+        indices = sensitivity.sensitivity(design.method, design.problem(), unit, y, manifest["seed"])
         indices["output"] = f"{milestone} before summit"
         records.write_json(folder / "sensitivity.json", indices)
         made["sensitivity"] = indices
@@ -52,7 +54,7 @@ def finish(folder: Path, *, milestone: str = "agreement", threshold: float = 0.5
     hit = ok[f"p.{milestone}"].to_numpy() >= threshold
     made["hits"] = int(hit.sum())
     if len(ok) >= 10 and hit.sum() > 0:
-        box = analysis.prim_box(ok[[f"param.{p}" for p in paths]].to_numpy(), hit)
+        box = sensitivity.prim_box(ok[[f"param.{p}" for p in paths]].to_numpy(), hit)
         box |= {"factors": paths, "threshold": threshold, "output": f"p.{milestone}"}
         records.write_json(folder / "discovery.json", box)
         made["discovery"] = box

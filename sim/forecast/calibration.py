@@ -5,7 +5,7 @@ forecast date (the question is only asked then); give each the record the model 
 would have produced — every reported position of the real record (same dates, sides,
 issues, precisions) read off the true world's standing offers plus Gaussian reporting error
 of the stated precision, the events and rounds as they happened in it — and condition on it
-exactly as :mod:`sim.forecast` does. If the inference is right:
+exactly as :mod:`sim.forecast.conditioning` does. If the inference is right:
 
 Progress reports are drawn the same way: each names the region of counts of issues apart
 that holds the true world's count with the report's reliability, else the other region.
@@ -19,7 +19,6 @@ that holds the true world's count with the report's reliability, else the other 
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Callable
 from typing import Any
 
@@ -28,8 +27,9 @@ import pyarrow as pa
 from scipy.special import ndtri
 
 from sim import analysis, runner
-from sim.forecast import Evidence, Job, evidence, issues_apart, simulator, still_open
-from sim.inference import smc
+from sim.forecast.conditioning import Evidence, Job, evidence, issues_apart, simulator, still_open
+from sim.forecast.inference import smc
+from sim.forecast.scores import brier, reliability, spiegelhalter
 from sim.scenario import Scenario
 from sim.world import SCHEDULED, SUMMIT, Known, sample_worlds, uniforms
 
@@ -40,7 +40,7 @@ LEVELS = {"50": (0.25, 0.75), "90": (0.05, 0.95)}
 def truths(scenario: Scenario, as_of_day: int, n: int, seed: int,
            reached: dict[str, tuple[int, int]] | None = None) -> list[int]:
     """The replication indices of the first ``n`` prior worlds (of ``seed``) whose talks are
-    still open on ``as_of_day``, given the milestones ``reached`` (:func:`sim.forecast.still_open`)."""
+    still open on ``as_of_day``, given the milestones ``reached`` (:func:`sim.forecast.conditioning.still_open`)."""
     found: list[int] = []
     first = 0
     while len(found) < n:
@@ -154,26 +154,3 @@ def summarize(results: list[dict[str, Any]], prior_p: float) -> dict[str, Any]:
             "spiegelhalter_z": spiegelhalter(p, y), "reliability": reliability(p, y),
             "mean_forecast": float(p.mean()), "frequency": float(y.mean()),
             "ess_median": float(np.median([r["ess"] for r in results]))}
-
-
-def brier(p: np.ndarray, y: np.ndarray) -> float:
-    """The Brier score: mean squared error of probability forecasts ``p`` of outcomes ``y``."""
-    return float(np.mean(np.square(p - y)))
-
-
-def spiegelhalter(p: np.ndarray, y: np.ndarray) -> float:
-    """Spiegelhalter's (1986) z statistic of calibration: ~N(0, 1) if the forecasts ``p`` are
-    calibrated for outcomes ``y``."""
-    var = float(np.sum(np.square(1 - 2 * p) * p * (1 - p)))
-    return float(np.sum((y - p) * (1 - 2 * p)) / math.sqrt(var)) if var > 0 else math.nan
-
-
-def reliability(p: np.ndarray, y: np.ndarray, bins: int = 10) -> list[dict[str, float]]:
-    """Forecast probability bins: count, mean forecast and observed frequency of each."""
-    edges = np.linspace(0, 1, bins + 1)
-    which = np.clip(np.digitize(p, edges) - 1, 0, bins - 1)
-    return [{"low": float(edges[b]), "high": float(edges[b + 1]), "count": int((which == b).sum()),
-             "forecast": float(p[which == b].mean()) if (which == b).any() else math.nan,
-             "observed": float(y[which == b].mean()) if (which == b).any() else math.nan}
-            for b in range(bins)]
-

@@ -16,7 +16,7 @@ place — and that the talks were still open on D (no agreement, nobody gone), w
   the sides' standing offers still differ by more than the report's tolerance: a report is
   right with its stated reliability (at most 0.95), so it moves a world's odds at most 19-fold.
 - The status enters as a hard condition.
-- :func:`sim.inference.smc` weighs (and re-draws) worlds until the weighted sample
+- :func:`sim.forecast.inference.smc` weighs (and re-draws) worlds until the weighted sample
   reproduces the record; the milestones' probabilities are then read off that sample, with
   Wilson intervals on its effective sample size (ESS).
 
@@ -37,7 +37,7 @@ import numpy as np
 import pyarrow as pa
 
 from sim import analysis, records, runner
-from sim.inference import Batch, Result, smc
+from sim.forecast.inference import Batch, Result, smc
 from sim.outcomes import Outcomes
 from sim.scenario import MILESTONES, Position, Progress, Scenario
 from sim.world import Known, sample_worlds, uniforms
@@ -53,7 +53,7 @@ TASK = 5000
 #: No forecast rests on fewer effective particles than this, whatever the target.
 MIN_ESS_ABSOLUTE = 30
 #: Pooled particles at the most, as a multiple of --particles (the prior run, then populations
-#: of up to 10×: see :func:`sim.inference.smc`), and the copies a forecast holds of each.
+#: of up to 10×: see :func:`sim.forecast.inference.smc`), and the copies a forecast holds of each.
 POOLED, COPIES = 11, 5
 
 
@@ -284,7 +284,7 @@ def workers_pool(workers: int) -> Iterator[Any]:
 
 
 def simulator(job: Job, pool: Any, workers: int) -> Callable[[np.ndarray | None, int, int], Batch]:
-    """A :data:`sim.inference.Simulator` for ``job``, on ``pool`` (or in this process)."""
+    """A :data:`sim.forecast.inference.Simulator` for ``job``, on ``pool`` (or in this process)."""
     def simulate(u: np.ndarray | None, first: int, n: int) -> Batch:
         tasks = [(job, None if u is None else u[k:k + TASK], first + k, min(TASK, n - k)) for k in range(0, n, TASK)]
         if pool is None:

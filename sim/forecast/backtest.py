@@ -1,6 +1,6 @@
 """Backtesting: forecasts from every case's dates, scored against what happened.
 
-For every case and forecast date, :func:`sim.forecast.forecast` conditions the case's
+For every case and forecast date, :func:`sim.forecast.conditioning.forecast` conditions the case's
 scenario on its record up to that date; each real outcome is then scored:
 
 - the headline event (the headline milestone by the scenario's deadline): the log score
@@ -26,30 +26,12 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from sim import analysis, calibration
-from sim.cases import Case, Outcome
-from sim.forecast import Forecast, forecast
+from sim import analysis
+from sim.forecast import scores
+from sim.forecast.cases import Case, Outcome
+from sim.forecast.conditioning import Forecast, forecast
+from sim.forecast.scores import log_score, pit
 from sim.scenario import MILESTONES
-
-#: Probabilities are clipped to [EPS, 1 − EPS] for the log score (a 0 given to what happened
-#: would score −∞; a Monte Carlo estimate of 0 means "below about 1/ESS").
-EPS = 1e-4
-
-
-def pit(values: np.ndarray, weights: np.ndarray, x: float) -> float:
-    """The mid-point probability integral transform of ``x`` in the weighted sample ``values``."""
-    total = float(weights.sum())
-    if total <= 0:
-        return math.nan
-    below = float(weights[values < x].sum())
-    tied = float(weights[values == x].sum())
-    return (below + 0.5 * tied) / total
-
-
-def log_score(p: float, y: bool) -> float:
-    """The log score (higher is better): ln of the probability given to what happened."""
-    q = min(max(p, EPS), 1 - EPS)
-    return math.log(q if y else 1 - q)
 
 
 def _term_scores(fc: Forecast, outcome: Outcome, hit: bool) -> list[dict[str, Any]]:
@@ -100,7 +82,7 @@ def score(fc: Forecast, case: Case, outcome: Outcome) -> dict[str, Any]:
 
 def run(cases: list[Case], *, progress: Callable[[str], None] | None = None, **kwargs: Any) -> list[dict[str, Any]]:
     """Every case's forecasts, scored: one row per case, forecast date and outcome.
-    ``kwargs`` go to :func:`sim.forecast.forecast` (seed, workers, particles, target_ess)."""
+    ``kwargs`` go to :func:`sim.forecast.conditioning.forecast` (seed, workers, particles, target_ess)."""
     rows = []
     for case in cases:
         for date in case.forecast_dates:
@@ -120,9 +102,9 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
         out[f"brier{name}"] = float(np.mean([r[f"brier{name}"] for r in rows]))
     for ref in ("prior", "base"):  # Brier skill: 1 − B / B_ref (> 0: better than the reference)
         b_ref = out[f"brier_{ref}"]
-        out[f"brier_skill_vs_{ref}"] = 1 - out["brier"] / b_ref if b_ref > 0 else math.nan
+        out[f"brier_skill_vs_{ref}"] = scores.skill(out["brier"], b_ref)
     p = np.array([r["p"] for r in rows])
-    out["reliability"] = calibration.reliability(p, y, bins=5)
+    out["reliability"] = scores.reliability(p, y, bins=5)
     terms = [t for r in rows for t in r["terms"]]
     dates = [d for r in rows for d in r["dates"]]
     out["terms"] = {"count": len(terms), "in50": _share([t["in50"] for t in terms]),
