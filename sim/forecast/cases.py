@@ -20,8 +20,9 @@ the headline milestone was reached (a forecast is made while the talks are open)
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +63,13 @@ class Case:
     base_rate: float
     base_rate_source: str
     outcomes: tuple[Outcome, ...]
+    #: Cases that share a deadline (or are one talk) form a group: a cross-validated backtest
+    #: leaves the whole group out when it learns the priors that forecast any of them.
+    group: str = ""
+    #: The scenario's document as read (before validation): priors learned across cases
+    #: rebuild the scenario from it (:mod:`sim.forecast.priors`).
+    document: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    sources: tuple[str, ...] = ()
 
 
 def load_case(path: str | Path) -> Case:
@@ -75,9 +83,21 @@ def load_case(path: str | Path) -> Case:
     if "case" not in document:
         raise ScenarioError(file, "case", "is required: a case file is a scenario with a [case] table")
     raw = document.pop("case")
+    return case_from_document(document, raw, file, sha)
+
+
+def case_from_document(document: dict[str, Any], raw: Any, file: str, sha: str, where: str = "case",
+                       group: str | None = None, sources: tuple[str, ...] = ()) -> Case:
+    """A case from a scenario document and its ``[case]`` table (``where`` names that table in
+    errors: ``case`` in a case file, ``cases[k]`` in the library's table).
+
+    Raises:
+        ScenarioError: naming the file, the field and the problem.
+    """
+    kept = copy.deepcopy(document)
     scenario = parse_scenario(document, file, sha)
-    r = Reader(file)
-    c = r.table(raw, "case", {"title", "forecast_dates", "base_rate", "outcomes"},
+    r = _Prefixed(file, where)
+    c = r.table(raw, "case", {"title", "forecast_dates", "base_rate", "outcomes", "group"},
                 {"forecast_dates", "base_rate", "outcomes"})
     title = r.string(c, "title", "case", default=scenario.title)
     dates = c["forecast_dates"]
@@ -97,7 +117,23 @@ def load_case(path: str | Path) -> Case:
         raise r.fail("case.outcomes", "must be a non-empty array of [[case.outcomes]] tables")
     outcomes = tuple(_outcome(r, o, f"case.outcomes[{k}]", scenario, title, forecast_dates)
                      for k, o in enumerate(c["outcomes"]))
-    return Case(file, title, scenario, forecast_dates, base_rate, source, outcomes)
+    group = group or r.string(c, "group", "case", default=scenario.deadline.isoformat())
+    return Case(file, title, scenario, forecast_dates, base_rate, source, outcomes, group, kept, sources)
+
+
+class _Prefixed(Reader):
+    """A reader whose errors name the case's table as ``where`` (``cases[3]`` in the library)."""
+
+    def __init__(self, file: str, where: str) -> None:
+        super().__init__(file)
+        self.where = where
+
+    def fail(self, path: str, problem: str) -> ScenarioError:
+        if self.where != "case" and path.startswith("case.outcomes[0]"):  # a library row is its one outcome
+            path = path.replace("case.outcomes[0]", "case", 1)
+        if path == "case" or path.startswith("case."):
+            path = self.where + path[4:]
+        return super().fail(path, problem)
 
 
 def _date(r: Reader, raw: Any, path: str, scenario: Scenario) -> dt.date:

@@ -10,6 +10,7 @@ zone of agreement still fail.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import math
 from pathlib import Path
@@ -18,6 +19,7 @@ from typing import NamedTuple
 import numpy as np
 from scipy import stats
 
+from sim.forecast.library import load_library
 from sim.scenario import Scenario, find_scenario, parse_scenario, read_document
 from sim.scenario.paths import with_values
 from sim.validation.core import Check, play
@@ -59,7 +61,9 @@ OBSERVED = (
 
 #: The project's scenarios of talks against a real public deadline (a tariff date, a summit); the
 #: cases whose deadline is only the question's rule (KORUS, US–Japan's MOU) are not among them.
-SCENARIOS = ("us_korea_2025.toml", "cases/us_korea_july.toml", "cases/us_japan_july.toml", "cases/aug1_class.toml")
+#: ``library:<id>`` is a row of the case library (an Aug 1, 2025 partner on the tariff template).
+SCENARIOS = ("us_korea_2025.toml", "cases/us_korea_july.toml", "cases/us_japan_july.toml",
+             "library:south_africa_aug1_2025")
 REPS = 20_000
 
 
@@ -86,9 +90,13 @@ def daily_hazard(scenario: Scenario, agreement_day: np.ndarray, window: int = NE
 def load(name: str, pressure: bool = True) -> Scenario:
     """A scenario of :data:`SCENARIOS` (a case file's ``[case]`` table left out); with
     ``pressure`` False, neither side feels the deadline coming (``deadline_cost = 0``)."""
-    path = find_scenario(SCENARIOS[0]).parent / name
-    document, sha = read_document(path)
-    document.pop("case", None)
+    if name.startswith("library:"):
+        case = next(c for c in load_library() if c.path.endswith("#" + name.split(":", 1)[1]))
+        document, sha, path = copy.deepcopy(case.document), "", Path(case.path)
+    else:
+        path = find_scenario(SCENARIOS[0]).parent / name
+        document, sha = read_document(path)
+        document.pop("case", None)
     if not pressure:
         document = with_values(document, {f"parties.{k}.deadline_cost": 0.0 for k in document.get("parties", {})})
     return parse_scenario(document, str(path), sha)
