@@ -43,7 +43,7 @@ _FRONT_DOOR = {
     "load_scenario": "sim.scenario", "parse_scenario": "sim.scenario", "Scenario": "sim.scenario",
     "ScenarioError": "sim.scenario", "sample_worlds": "sim.world", "run": "sim.runner",
     "run_replication": "sim.runner", "summarize": "sim.analysis", "load_case": "sim.forecast.cases",
-    "run_sweep": "sim.sweep.run", "compare": "sim.sweep.compare",
+    "load_library": "sim.forecast.library", "run_sweep": "sim.sweep.run", "compare": "sim.sweep.compare",
 }
 
 __all__ = ["__version__", "forecast", "sweep", *_FRONT_DOOR]

@@ -186,6 +186,52 @@ def as_completed_bounded[T](pool: cf.Executor, fn: Callable[[T], Any], tasks: It
             fut.cancel()
 
 
+#: Where independent tasks (sweep points, backtest forecasts) run: local processes or a Dask cluster.
+EXECUTORS = ("local", "dask")
+
+
+def run_tasks[T, R](fn: Callable[[T], R], tasks: list[T], workers: int, *, executor: str = "local",
+                    scheduler: str | None = None, name: str = "task") -> Iterator[tuple[T, R | None,
+                                                                                 BaseException | None]]:
+    """``fn(task)`` for every task, on ``workers`` local processes or a Dask cluster (a local one
+    of ``workers`` processes, or the one at ``scheduler``); yields ``(task, result, None)`` or
+    ``(task, None, exception)`` as each finishes, in any order (a caller that needs an order or
+    determinism keys results by task). A worker that dies yields its task with the exception."""
+    if executor not in EXECUTORS:
+        raise ValueError(f"unknown executor {executor!r}; expected one of {', '.join(EXECUTORS)}")
+    if executor == "dask":
+        yield from _dask_tasks(fn, tasks, workers, scheduler, name)
+    elif workers <= 1:
+        for task in tasks:
+            yield task, fn(task), None
+    else:
+        with process_pool(workers) as pool:
+            for task, fut in as_completed_bounded(pool, fn, tasks, 2 * workers):
+                exc = fut.exception()
+                yield task, None if exc else fut.result(), exc
+
+
+def _dask_tasks[T, R](fn: Callable[[T], R], tasks: list[T], workers: int, scheduler: str | None,
+                      name: str) -> Iterator[tuple[T, R | None, BaseException | None]]:
+    from dask.distributed import Client, LocalCluster, as_completed
+
+    cluster = None if scheduler else LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                                  dashboard_address=None)
+    client = Client(scheduler) if scheduler else Client(cluster)
+    try:
+        stamp = time.time_ns()
+        futures = {client.submit(fn, t, key=f"{name}-{stamp}-{k}", pure=False): t for k, t in enumerate(tasks)}
+        for fut in as_completed(futures):
+            task = futures[fut]
+            exc = fut.exception()
+            yield task, None if exc else fut.result(), exc
+            fut.release()
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
 def _worker_start(parent: int) -> None:
     """A worker ignores Ctrl-C (the parent stops the pool and keeps what finished) and does not
     outlive its parent: killed with it (Linux), or leaving as soon as it notices (elsewhere)."""

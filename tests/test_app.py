@@ -319,14 +319,25 @@ def test_every_control_at_its_top_is_a_valid_scenario():
         assert sc != base, c.path
 
 
-def test_the_track_record_is_the_backtest_as_measured():
-    from sim.app.news import backtest_result
+def test_the_track_record_is_the_cross_validated_backtest(tmp_path):
+    from sim.app.news import backtest_result, latest_backtest
+    from tests.test_backtest import small_library
 
-    result = backtest_result()
+    library = small_library(tmp_path)
+    result = backtest_result(library=library, workers=1, particles=1000, target_ess=300)
     s = result["summary"]
-    assert s["cases"] == len(result["cases"]) >= 5 and s["forecasts"] >= 20
-    for case, _n, b, _bp, bb, why in result["cases"]:
+    assert s["cases"] == len(result["cases"]) == 3 and s["forecasts"] == 6 and s["groups"] == 3
+    for case, _n, b, _bj, bb, why in result["cases"]:
         assert (why == "—") == (b <= bb), case  # a reason exactly where a case loses to its base rate
+    assert latest_backtest(tmp_path / "none") is None
+    out = tmp_path / "results"
+    r = subprocess.run([sys.executable, "-m", "sim", "backtest", "--cross-validate", "--library", str(library),
+                        "--particles", "1000", "--target-ess", "300", "--quiet", "--out", str(out / "cv-1")],
+                       cwd=ROOT, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    shown = latest_backtest(out)
+    assert shown is not None and shown["cases"] == result["cases"]  # the page shows what the CLI measured
+    assert all(shown["summary"][k] == result["summary"][k] for k in ("brier", "brier_judgement", "brier_base"))
 
 
 def test_a_killed_servers_temporary_folders_are_removed_by_the_next(tmp_path, monkeypatch):

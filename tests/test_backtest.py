@@ -1,7 +1,7 @@
 """Backtesting: the scores on synthetic forecasters with known answers, the case files, and a
 whole backtest (reproducible)."""
 
-import datetime as dt
+import json
 import math
 import subprocess
 import sys
@@ -9,8 +9,9 @@ import sys
 import numpy as np
 import pytest
 
-from sim.forecast import backtest, scores
+from sim.forecast import backtest, priors, scores
 from sim.forecast.cases import load_case
+from sim.forecast.library import load_library
 from sim.scenario import ScenarioError
 from sim.validation import split_document
 from tests.conftest import ROOT
@@ -134,10 +135,89 @@ def test_the_backtest_is_reproducible_and_writes_its_outputs(tmp_path):
     assert "mean over 5 forecasts (2 cases)" in a.stdout
 
 
-def test_forecast_dates_are_days_the_talks_were_open():
-    case = load_case(ROOT / "scenarios" / "cases" / "aug1_class.toml")
-    start = case.scenario.start
-    for outcome in case.outcomes:
-        if "agreement" in outcome.reached:
-            assert all((d - start).days < outcome.reached["agreement"] for d in case.forecast_dates)
-    assert case.forecast_dates == (dt.date(2025, 7, 14),)
+def test_library_forecast_dates_are_days_the_talks_were_open():
+    for case in load_library():
+        start = case.scenario.start
+        assert case.forecast_dates == tuple(sorted(case.forecast_dates))
+        for outcome in case.outcomes:
+            end = outcome.reached.get("agreement", case.scenario.summit_day)
+            assert all(0 < (d - start).days < end for d in case.forecast_dates)
+
+
+SMALL_LIBRARY = """
+[library]
+forecast_days_after_start = [1]
+forecast_days_before_deadline = [7]
+
+[[cases]]
+id = "a"
+partner = "A"
+template = "tariff_threat"
+start = 2025-07-07
+deadline = 2025-08-01
+range = [0, 25]
+agreement = 2025-07-30
+terms = { tariff = 15 }
+sources = ["test"]
+
+[[cases]]
+id = "b"
+partner = "B"
+template = "meeting"
+start = 2019-05-30
+deadline = 2019-06-29
+agreement = { not_by = 2019-06-29 }
+sources = ["test"]
+
+[[cases]]
+id = "c"
+partner = "C"
+template = "tariff_threat"
+start = 2018-03-22
+deadline = 2018-05-01
+range = [0, 25]
+agreement = { not_by = 2018-05-01 }
+sources = ["test"]
+"""
+
+
+def small_library(tmp_path):
+    lib = tmp_path / "library"
+    (lib / "templates").mkdir(parents=True)
+    for f in (ROOT / "scenarios" / "library" / "templates").glob("*.toml"):
+        (lib / "templates" / f.name).write_text(f.read_text())
+    (lib / "cases.toml").write_text(SMALL_LIBRARY)
+    return lib / "cases.toml"
+
+
+def test_the_cross_validated_backtest_is_the_same_on_any_worker_count(tmp_path):
+    library = small_library(tmp_path)
+    args = [sys.executable, "-m", "sim", "backtest", "--cross-validate", "--library", str(library),
+            "--particles", "1000", "--target-ess", "300", "--seed", "2", "--quiet"]
+    a = subprocess.run([*args, "--out", str(tmp_path / "a")], cwd=ROOT, capture_output=True, text=True)
+    b = subprocess.run([*args, "--out", str(tmp_path / "b"), "--workers", "2"], cwd=ROOT, capture_output=True,
+                       text=True)
+    assert a.returncode == 0, a.stderr
+    ja, jb = (json.loads((tmp_path / x / "backtest.json").read_text()) for x in ("a", "b"))
+    assert ja["forecasts"] == jb["forecasts"] and ja["weights"] == jb["weights"] and ja["folds"] == jb["folds"]
+    assert ja["summary"]["forecasts"] == 6 and ja["summary"]["groups"] == 3
+    assert a.stdout.splitlines()[:-1] == b.stdout.splitlines()[:-1]
+    for name in ("reliability.png", "pit.png", "learned_priors.png"):
+        assert (tmp_path / "a" / name).is_file()
+    assert not (library.parent / "learned.toml").exists()  # only --write-priors or --report write it
+
+
+def test_the_cross_validated_backtest_runs_on_dask(tmp_path):
+    pytest.importorskip("distributed")
+    library = small_library(tmp_path)
+    args = [sys.executable, "-m", "sim", "backtest", "--cross-validate", "--library", str(library),
+            "--particles", "1000", "--target-ess", "300", "--seed", "2", "--quiet", "--write-priors"]
+    a = subprocess.run([*args, "--out", str(tmp_path / "a")], cwd=ROOT, capture_output=True, text=True)
+    assert a.returncode == 0, a.stderr
+    b = subprocess.run([*args, "--out", str(tmp_path / "b"), "--workers", "2", "--executor", "dask"], cwd=ROOT,
+                       capture_output=True, text=True)
+    assert b.returncode == 0, b.stderr
+    ja, jb = (json.loads((tmp_path / x / "backtest.json").read_text()) for x in ("a", "b"))
+    assert ja["forecasts"] == jb["forecasts"] and ja["weights"] == jb["weights"]
+    learned = priors.load_learned(library.parent / "learned.toml")
+    assert learned is not None and sum(w for _, w in learned.points) == pytest.approx(1.0, abs=1e-4)

@@ -18,7 +18,7 @@ from collections.abc import Callable, Hashable
 from typing import Any
 
 from sim.app.settings import PageError
-from sim.forecast import conditioning as forecast
+from sim.forecast import priors
 from sim.forecast import report as forecast_report
 from sim.scenario import MILESTONES, Scenario
 
@@ -146,8 +146,8 @@ def run_forecast(scenario: Scenario, as_of: dt.date | None, seed: int,
     """
     # in the server's own process: a forecast does not depend on the number of workers, and a
     # process pool shared by a threaded server measured slower here (benchmarks/bench_page.py)
-    fc = forecast.forecast(scenario, as_of, seed=seed, workers=1, particles=PARTICLES, target_ess=TARGET_ESS,
-                           progress=progress)
+    fc = priors.forecast(scenario, as_of, seed=seed, workers=1, particles=PARTICLES, target_ess=TARGET_ESS,
+                         progress=progress)  # with the learned priors, as the command line by default
     data = forecast_report.summary(fc, 0.0)
     question = data["headline_milestone"]
     m = data["probabilities"][question]

@@ -16,7 +16,7 @@ import solara.lab
 from sim.app.forecasting import PARTICLES, TARGET_ESS, Hypothetical, PageForecast, cached_forecast, record_dates
 from sim.app.montecarlo import DEFAULT_RUNS, MAX_PAGE_RUNS, MonteCarloResult, paired, run_monte_carlo
 from sim.app.negotiation import NegotiationTab
-from sim.app.news import ForecastAnswer, TimelineTab, TrackRecordTab, WhatIfTab, backtest_result
+from sim.app.news import ForecastAnswer, TimelineTab, TrackRecordTab, WhatIfTab, backtest_result, latest_backtest
 from sim.app.parts import figure, markup, percent
 from sim.app.settings import DEFAULT_SCENARIO, Control, PageError, configure, controls, describe, scenario_path
 from sim.forecast import report as forecast_report
@@ -222,7 +222,7 @@ def Page() -> None:
     backtest_status, set_backtest_status = solara.use_state("")
 
     def backtest_now() -> dict[str, Any] | None:
-        return backtest_result(set_backtest_status) if backtest_go else None
+        return backtest_result(set_backtest_status) if backtest_go else latest_backtest()
 
     track = solara.use_thread(backtest_now, dependencies=[backtest_go])
 

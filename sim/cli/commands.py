@@ -7,6 +7,8 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
+
 from sim import analysis, plots, records, runner
 from sim.scenario import MILESTONES, Scenario, load_scenario
 
@@ -67,7 +69,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_forecast(args: argparse.Namespace) -> int:
     """``forecast``: the scenario conditioned on its record as of a date (or a timeline of them)."""
+    import dataclasses
+
     from sim.forecast import conditioning as forecast
+    from sim.forecast import priors
     from sim.forecast import report as forecast_report
 
     scenario = load_scenario(args.scenario)
@@ -77,6 +82,7 @@ def cmd_forecast(args: argparse.Namespace) -> int:
     forecast.evidence(scenario, args.as_of)  # a bad date is refused before anything runs
     settings = {"seed": args.seed, "workers": args.workers, "particles": args.particles,
                 "target_ess": args.target_ess, "engine": args.engine}
+    learned = priors.load_learned() if args.priors == "learned" else None
 
     def progress(row: dict) -> None:
         if not args.quiet:
@@ -102,7 +108,7 @@ def cmd_forecast(args: argparse.Namespace) -> int:
                 print(f"  [{finished}/{dates}] {r['as_of'] or 'no record':<10}  {r['p']:.3f} [{r['low']:.3f}, "
                       f"{r['high']:.3f}]  ESS {r['ess']:>8,.0f}  {r['seconds']:5.1f} s  {news}", flush=True)
 
-        rows = forecast_report.timeline(scenario, args.as_of, done=done, **settings)
+        rows = forecast_report.timeline(scenario, args.as_of, done=done, priors=args.priors, **settings)
         records.write_json(folder / "timeline.json", {"scenario": scenario.name, "rows": rows, **settings})
         plots.save_figure(forecast_report.timeline_figure(scenario, rows), folder / "timeline.png")
         print(f"Results: {folder}/ (timeline.json, timeline.png)")
@@ -113,9 +119,22 @@ def cmd_forecast(args: argparse.Namespace) -> int:
     out_dir = _folder(args.out, records.new_run_dir(RESULTS, scenario, f"forecast-{args.as_of or 'prior'}-"))
     runner.warm_up(scenario, args.engine, note=_note)
     t0 = time.perf_counter()
-    fc = forecast.forecast(scenario, args.as_of, progress=progress, **settings)
+    judgement = forecast.forecast(scenario, args.as_of, progress=progress, **settings)
+    fc = judgement
+    if learned is not None:
+        fc = forecast.combine([(judgement if h.judgement else forecast.forecast(sc, args.as_of, **settings), w)
+                               for (sc, w), (h, _) in zip(priors.learned_scenarios(scenario, learned),
+                                                          learned.points, strict=True)])
     data = forecast_report.write(fc, out_dir, time.perf_counter() - t0, make_plots=not args.no_plots)
     print(forecast_report.headline(data))
+    if learned is not None:
+        j = judgement.probabilities()[scenario.headline]["forecast"]["before_summit"]
+        print(f"  with priors learned across the case library ({learned.describe()}; scenarios/library/learned.toml)")
+        print(f"  with the scenario's own judgement priors: {j['p']:.2f} [{j['low']:.2f}, {j['high']:.2f}], "
+              f"ESS {judgement.result.ess:,.0f} (--priors judgement)")
+        data["judgement_priors"] = {"p": j["p"], "low": j["low"], "high": j["high"], "ess": judgement.result.ess}
+        data["priors"] = {"learned": [{**dataclasses.asdict(h), "weight": w} for h, w in learned.points]}
+        records.write_json(out_dir / "forecast.json", data)
     print("\n".join(forecast_report.report(data)[1:]))
     for warning in data["warnings"]:
         print(f"warning: {warning}", file=sys.stderr)
@@ -128,15 +147,16 @@ def cmd_forecast(args: argparse.Namespace) -> int:
 def cmd_backtest(args: argparse.Namespace) -> int:
     """``backtest``: forecasts of real cases from their dates, scored against what happened."""
     import glob
-    import shutil
 
     from sim.forecast import backtest, backtest_report
     from sim.forecast.cases import load_case
 
-    paths = args.cases or (sorted(glob.glob("scenarios/cases/*.toml")) if args.report else [])
-    if not paths:
-        raise UsageError("give case files (scenarios/cases/*.toml), or --report to run them all")
-    cases = [load_case(p) for p in paths]  # every file validated before anything runs
+    if args.report or args.cross_validate:
+        return _backtest_cross_validated(args)
+    if not args.cases:
+        raise UsageError("give case files (scenarios/cases/*.toml), or --cross-validate (or --report) to run the "
+                         "library and every case file")
+    cases = [load_case(p) for p in args.cases or sorted(glob.glob("scenarios/cases/*.toml"))]
     settings = {"seed": args.seed, "workers": args.workers, "particles": args.particles, "target_ess": args.target_ess}
     folder = _folder(args.out, RESULTS / "backtest" / time.strftime("%Y%m%d-%H%M%S"))
 
@@ -146,16 +166,61 @@ def cmd_backtest(args: argparse.Namespace) -> int:
 
     rows = backtest.run(cases, progress=progress, **settings)
     summary = backtest.summarize(rows)
-    figures = backtest_report.write(folder, rows, summary, settings)
+    backtest_report.write(folder, rows, summary, settings)
     print("\n".join(backtest_report.lines(rows, summary)))
     print(f"Results: {folder}/ (backtest.json, reliability.png, pit.png)")
+    return 0
+
+
+def _backtest_cross_validated(args: argparse.Namespace) -> int:
+    """``backtest --cross-validate``: the library and case files, each with priors learned without its group."""
+    import glob
+    import shutil
+
+    from sim.forecast import backtest, backtest_report, priors
+    from sim.forecast.cases import load_case
+    from sim.forecast.library import default_path, load_library
+
+    library = Path(args.library) if args.library else default_path()
+    files = [Path(p) for p in (args.cases or sorted(glob.glob(str(library.parent.parent / "cases" / "*.toml"))))]
+    cases = load_library(library) + [load_case(p) for p in files]  # every row and file validated first
+    settings = {"seed": args.seed, "particles": args.particles, "target_ess": args.target_ess}
+    folder = _folder(args.out, RESULTS / "backtest" / time.strftime("cv-%Y%m%d-%H%M%S"))
+    total = len(cases) * len(priors.GRID)
+    if not args.quiet:
+        print(f"{sum(len(c.forecast_dates) for c in cases)} forecast dates of {len(cases)} cases at "
+              f"{len(priors.GRID)} grid points: {total:,} tasks on {args.workers} {args.executor} worker(s)",
+              file=sys.stderr, flush=True)
+    runner.warm_up(cases[0].scenario, note=_note)
+    t0 = time.perf_counter()
+    step = max(1, total // 20)
+
+    def progress(done: int, n: int) -> None:
+        if not args.quiet and (done % step == 0 or done == n):
+            print(f"  [{done:,}/{n:,}] {time.perf_counter() - t0:,.0f} s", file=sys.stderr, flush=True)
+
+    g = backtest.grid(cases, workers=args.workers, executor=args.executor, scheduler=args.scheduler,
+                      progress=progress, **settings)
+    cv = backtest.cross_validate(g)
+    cv["seconds"] = time.perf_counter() - t0
+    figures = backtest_report.cv_write(folder, cv, settings, cases)
+    print("\n".join(backtest_report.cv_lines(cv)))
+    print(f"Results: {folder}/ (backtest.json, reliability.png, pit.png, learned_priors.png)")
+    sources = [library, *library.parent.glob("templates/*.toml"), *files]
+    if args.report or args.write_priors:
+        out = library.parent / "learned.toml"
+        priors.write_learned(out, np.array(cv["weights"]), fingerprint_=priors.fingerprint(sources),
+                             seed=args.seed, particles=args.particles, target_ess=args.target_ess,
+                             cases=len(cases), forecasts=cv["summary"]["forecasts"],
+                             command="python -m sim " + " ".join(sys.argv[1:]))
+        print(f"Learned priors: {out}")
     if args.report:
         docs = Path("docs")
         (docs / "img").mkdir(parents=True, exist_ok=True)
         for fig in figures:
             shutil.copyfile(fig, docs / "img" / f"backtest_{fig.name}")
         with records.atomic_write(docs / "BACKTEST.md") as tmp:
-            tmp.write_text(backtest_report.markdown(rows, summary, settings, cases))
+            tmp.write_text(backtest_report.cv_markdown(cv, settings, cases, "python -m sim " + " ".join(sys.argv[1:])))
         print(f"Report: {docs / 'BACKTEST.md'}")
     return 0
 

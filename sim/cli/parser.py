@@ -120,6 +120,9 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("scenario", help="scenario TOML file (its [record] is the evidence)")
     f.add_argument("--as-of", type=date, help="forecast date: the record up to it, and no agreement by it "
                                                "(default: no record, the prior)")
+    f.add_argument("--priors", choices=("learned", "judgement"), default="learned",
+                   help="behavioural priors: learned across the case library (default, scenarios/library/learned.toml) "
+                        "or the scenario's own judgement")
     f.add_argument("--timeline", action="store_true", help="a forecast as of every date with news (up to --as-of)")
     f.add_argument("--seed", type=seed, default=0, help="run seed (default 0)")
     f.add_argument("--workers", type=workers, default=1, help="worker processes (default 1)")
@@ -139,7 +142,17 @@ def build_parser() -> argparse.ArgumentParser:
     bt.add_argument("--particles", type=particles, default=10_000, help="particles per population (default 10,000)")
     bt.add_argument("--target-ess", type=particles, default=1_000, help="effective sample size per forecast")
     bt.add_argument("--out", help="output folder (default results/backtest/<timestamp>/)")
-    bt.add_argument("--report", action="store_true", help="also write docs/BACKTEST.md and its figures")
+    bt.add_argument("--report", action="store_true",
+                    help="cross-validate the whole library and case files, and write docs/BACKTEST.md, its figures "
+                         "and the learned priors (scenarios/library/learned.toml)")
+    bt.add_argument("--cross-validate", action="store_true",
+                    help="forecast every case with priors learned without its group (the library and case files)")
+    bt.add_argument("--library", help="the case library's table (default scenarios/library/cases.toml)")
+    bt.add_argument("--executor", choices=EXECUTORS, default="local", help="where forecasts run: local processes "
+                                                                          "or a Dask cluster")
+    bt.add_argument("--scheduler", help="a Dask scheduler's address (with --executor dask; default: a local cluster)")
+    bt.add_argument("--write-priors", action="store_true",
+                    help="write the priors learned on everything to scenarios/library/learned.toml")
     bt.add_argument("--quiet", action="store_true")
     bt.set_defaults(func=c.cmd_backtest)
 

@@ -1,4 +1,6 @@
-"""Backtesting: forecasts from every case's dates, scored against what happened.
+"""Backtesting: forecasts from every case's dates, scored against what happened — in sample
+(:func:`run`: each case with its own priors) or cross-validated (:func:`cross_validate`: each case
+with priors learned from the *other* groups of cases, :mod:`sim.forecast.priors`).
 
 For every case and forecast date, :func:`sim.forecast.conditioning.forecast` conditions the case's
 scenario on its record up to that date; each real outcome is then scored:
@@ -21,15 +23,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 
-from sim import analysis
-from sim.forecast import scores
+from sim import analysis, runner
+from sim.forecast import priors, scores
 from sim.forecast.cases import Case, Outcome
-from sim.forecast.conditioning import Forecast, forecast
+from sim.forecast.conditioning import Forecast, RecordNotMatched, forecast
 from sim.forecast.scores import log_score, pit
 from sim.scenario import MILESTONES
 
@@ -122,3 +125,172 @@ def table_rows(rows: list[dict[str, Any]]) -> pa.Table:
     keys = ("case", "outcome", "as_of", "question", "happened", "p", "low", "high", "ess", "p_prior", "p_base",
             "log_score", "log_score_prior", "log_score_base", "brier", "brier_prior", "brier_base")
     return pa.table({k: [r[k] for r in rows] for k in keys})
+
+
+# --- cross-validated: priors learned without the case's group ---------------------------------------
+
+
+@dataclass
+class Grid:
+    """Every case's forecasts at every point of the hyperparameter grid.
+
+    Attributes:
+        cases: The cases, in order.
+        keys: One ``(case, date, outcome)`` index triple per scored forecast.
+        p: ``[points, forecasts]``: P(headline by the deadline).
+        y: Whether it happened, per forecast.
+        refused: ``[points, forecasts]``: the forecast was refused (the record out of reach).
+        pits: Per forecast, ``{issue: [points]}`` PITs of the realised terms.
+        judgement_rows: The full scored rows at the judgement point (the scenarios' own priors).
+    """
+
+    cases: list[Case]
+    keys: list[tuple[int, int, int]]
+    p: np.ndarray
+    y: np.ndarray
+    refused: np.ndarray
+    pits: list[dict[str, np.ndarray]]
+    judgement_rows: list[dict[str, Any]]
+
+
+def _grid_task(task: tuple[int, Case, int, dict[str, Any]]) -> tuple[int, int, list[dict[str, Any]]]:
+    """One case at one grid point: every forecast date, scored (refusals marked)."""
+    ci, case, k, settings = task
+    sc = priors.scenario_with(case.document, priors.GRID[k], case.path)
+    rows: list[dict[str, Any]] = []
+    for j, date in enumerate(case.forecast_dates):
+        try:
+            fc = forecast(sc, date, workers=1, **settings)
+        except RecordNotMatched as exc:  # the record is out of this point's reach: its likelihood is ~0
+            rows += [{"date_index": j, "outcome_index": o, "refused": str(exc)} for o in range(len(case.outcomes))]
+            continue
+        rows += [{"date_index": j, "outcome_index": o, **score(fc, case, out)} for o, out in enumerate(case.outcomes)]
+    return ci, k, rows
+
+
+def grid(cases: list[Case], *, seed: int, particles: int, target_ess: float, workers: int = 1,
+         executor: str = "local", scheduler: str | None = None,
+         progress: Callable[[int, int], None] | None = None) -> Grid:
+    """Every case forecast from every date at every grid point (tasks of one case and one point run
+    on local processes or Dask; results are keyed, so any worker count gives the same grid)."""
+    settings = {"seed": seed, "particles": particles, "target_ess": target_ess}
+    tasks = [(ci, case, k, settings) for ci, case in enumerate(cases) for k in range(len(priors.GRID))]
+    done: dict[tuple[int, int], list[dict[str, Any]]] = {}
+    for task, result, exc in runner.run_tasks(_grid_task, tasks, workers, executor=executor, scheduler=scheduler,
+                                              name="backtest"):
+        if result is None:
+            raise RuntimeError(f"{task[1].title} at grid point {task[2]} failed: {exc}") from exc
+        done[(result[0], result[1])] = result[2]
+        if progress:
+            progress(len(done), len(tasks))
+    keys = [(ci, j, o) for ci, case in enumerate(cases) for j in range(len(case.forecast_dates))
+            for o in range(len(case.outcomes))]
+    index = {key: f for f, key in enumerate(keys)}
+    n_points = len(priors.GRID)
+    p = np.full((n_points, len(keys)), math.nan)
+    refused = np.zeros((n_points, len(keys)), dtype=bool)
+    pits: list[dict[str, np.ndarray]] = [{} for _ in keys]
+    y = np.array([cases[ci].outcomes[o].headline(cases[ci].scenario) for ci, _, o in keys], dtype=float)
+    judgement_rows: list[dict[str, Any]] = [{} for _ in keys]
+    for (ci, k), rows in done.items():
+        for row in rows:
+            f = index[(ci, row["date_index"], row["outcome_index"])]
+            if "refused" in row:
+                refused[k, f] = True
+                continue
+            p[k, f] = row["p"]
+            for term in row["terms"]:
+                pits[f].setdefault(term["issue"], np.full(n_points, math.nan))[k] = term["pit"]
+            if k == priors.JUDGEMENT:
+                judgement_rows[f] = row
+    return Grid(cases, keys, p, y, refused, pits, judgement_rows)
+
+
+def _leave_out_base_rate(cases: list[Case], group: str) -> tuple[float, int, int]:
+    others = [c for c in cases if c.group != group]
+    hits = sum(o.headline(c.scenario) for c in others for o in c.outcomes)
+    n = sum(len(c.outcomes) for c in others)
+    return (hits + 1) / (n + 2), hits, n
+
+
+def cross_validate(g: Grid) -> dict[str, Any]:
+    """Each forecast three ways — priors learned without its group, the judgement priors, and
+    the base rate out of its group — scored; the hyperposterior of each fold and of the whole library.
+
+    A refused forecast (the record beyond a point's reach) scores as a probability of ``EPS``
+    given to what happened in the fit; scored, it falls back to ½ (no forecast) and is counted.
+    """
+    log_scores = np.where(g.refused, math.log(scores.EPS),
+                          np.vectorize(log_score)(np.nan_to_num(g.p, nan=0.5), g.y.astype(bool)))
+    case_of = np.array([ci for ci, _, _ in g.keys])
+    per_case = priors.case_log_likelihood(log_scores, case_of)
+    groups = list(dict.fromkeys(c.group for c in g.cases))
+    folds: dict[str, list[float]] = {}
+    rows = []
+    p_judgement = np.nan_to_num(g.p[priors.JUDGEMENT], nan=0.5)
+    for group in groups:
+        members = [ci for ci, c in enumerate(g.cases) if c.group == group]
+        w = priors.weights(per_case, without=members)
+        folds[group] = w.tolist()
+        base, hits, n = _leave_out_base_rate(g.cases, group)
+        for f, (ci, j, o) in enumerate(g.keys):
+            if ci not in members:
+                continue
+            ok = ~g.refused[:, f]
+            ww = w * ok
+            p_learned = float(priors.mixture(np.nan_to_num(g.p[:, f], nan=0.0), ww / ww.sum())) if ww.sum() else 0.5
+            case, y = g.cases[ci], bool(g.y[f])
+            pit_learned = {k: float(np.nansum(ww * np.nan_to_num(v)) / ww.sum()) for k, v in g.pits[f].items()
+                           if ww.sum()}
+            pj = float(p_judgement[f])
+            rows.append({
+                "case": case.title, "file": case.path, "group": group, "outcome": case.outcomes[o].label,
+                "as_of": case.forecast_dates[j].isoformat(), "happened": y,
+                "p": p_learned, "p_judgement": pj, "p_base": base, "base_source": f"{hits} of {n} outside the group",
+                "refused": int(g.refused[:, f].sum()), "refused_judgement": bool(g.refused[priors.JUDGEMENT, f]),
+                "log_score": log_score(p_learned, y), "log_score_judgement": log_score(pj, y),
+                "log_score_base": log_score(base, y),
+                "brier": (p_learned - y) ** 2, "brier_judgement": (pj - y) ** 2, "brier_base": (base - y) ** 2,
+                "terms": [{"issue": k, "pit": v} for k, v in pit_learned.items()],
+                "terms_judgement": [{"issue": k, "pit": float(v[priors.JUDGEMENT])} for k, v in g.pits[f].items()],
+            })
+    full = priors.weights(per_case)
+    return {"forecasts": rows, "summary": summarize_cv(rows), "folds": folds, "weights": full.tolist(),
+            "grid": [asdict(h) for h in priors.GRID], "case_log_likelihood": {
+                g.cases[ci].path: ll.tolist() for ci, ll in per_case.items()}}
+
+
+def summarize_cv(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Mean scores of the learned, judgement and base-rate forecasts; skill; calibration; extremes."""
+    y = np.array([r["happened"] for r in rows], dtype=float)
+    out: dict[str, Any] = {"forecasts": len(rows), "cases": len({r["file"] for r in rows}),
+                           "groups": len({r["group"] for r in rows}), "happened": int(y.sum())}
+    for name in ("", "_judgement", "_base"):
+        out[f"log_score{name}"] = float(np.mean([r[f"log_score{name}"] for r in rows]))
+        out[f"brier{name}"] = float(np.mean([r[f"brier{name}"] for r in rows]))
+    for ref in ("judgement", "base"):
+        out[f"brier_skill_vs_{ref}"] = scores.skill(out["brier"], out[f"brier_{ref}"])
+    out["brier_skill_judgement_vs_base"] = scores.skill(out["brier_judgement"], out["brier_base"])
+    for name in ("", "_judgement"):
+        p = np.array([r[f"p{name}"] for r in rows])
+        out[f"reliability{name}"] = scores.reliability(p, y, bins=10)
+        out[f"extremes{name}"] = scores.extremes(p, y)
+    out["refused_judgement"] = int(sum(r["refused_judgement"] for r in rows))
+    out["terms"] = {"pit": [t["pit"] for r in rows for t in r["terms"]],
+                    "pit_judgement": [t["pit"] for r in rows for t in r["terms_judgement"]]}
+    return out
+
+
+def by_case(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per case: forecasts, how often it happened, mean Brier and log score of the three forecasters."""
+    out = []
+    for file in dict.fromkeys(r["file"] for r in rows):
+        rs = [r for r in rows if r["file"] == file]
+        item: dict[str, Any] = {"case": rs[0]["case"], "file": file, "group": rs[0]["group"], "forecasts": len(rs),
+                                "happened": sum(r["happened"] for r in rs)}
+        for name in ("", "_judgement", "_base"):
+            item[f"brier{name}"] = float(np.mean([r[f"brier{name}"] for r in rs]))
+            item[f"log_score{name}"] = float(np.mean([r[f"log_score{name}"] for r in rs]))
+            item[f"p{name}"] = float(np.mean([r[f"p{name}"] for r in rs]))
+        out.append(item)
+    return out

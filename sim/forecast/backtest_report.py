@@ -177,3 +177,185 @@ def markdown(rows: list[dict[str, Any]], summary: dict[str, Any], settings: dict
             "- Few cases: every mean here has a wide uncertainty, and the cases of one reference class share one "
             "scenario (their forecasts are identical, and their base rate is in-sample).", ""]
     return "\n".join(out)
+
+
+# --- the cross-validated backtest ---------------------------------------------------------------
+
+#: The three forecasters of a cross-validated backtest, as the report names them.
+FORECASTERS = {"": "learned priors (out of sample)", "_judgement": "judgement priors", "_base": "base rate"}
+
+
+def cv_lines(cv: dict[str, Any]) -> list[str]:
+    """The console summary of a cross-validated backtest."""
+    s = cv["summary"]
+    out = [f"{s['forecasts']} forecasts of {s['cases']} cases in {s['groups']} groups (each forecast with priors "
+           f"learned without its group); the event happened in {s['happened']}."]
+    for name, label in FORECASTERS.items():
+        out.append(f"  {label:<32} Brier {s[f'brier{name}']:.4f}   log score {s[f'log_score{name}']:+.4f}")
+    out.append(f"Brier skill of the learned priors: {s['brier_skill_vs_base']:+.3f} against the base rate, "
+               f"{s['brier_skill_vs_judgement']:+.3f} against the judgement priors (judgement against the base rate: "
+               f"{s['brier_skill_judgement_vs_base']:+.3f}).")
+    e = s["extremes"]
+    out.append(f"Confident misses (learned): {e['below_low_happened']} below {e['low']:.2f} that happened, "
+               f"{e['above_high_not']} above {e['high']:.2f} that did not ({e['share']:.1%} of forecasts).")
+    return out
+
+
+def cv_write(folder: Path, cv: dict[str, Any], settings: dict[str, Any], cases: list[Any]) -> list[Path]:
+    """``backtest.json`` and the cross-validated figures into ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    records.write_json(folder / "backtest.json", {"settings": settings, "cross_validated": True, **cv,
+                                                  "git_commit": records.git_commit(), "versions": records.versions()})
+    return [plots.save_figure(cv_reliability_figure(cv["summary"]), folder / "reliability.png"),
+            plots.save_figure(cv_pit_figure(cv["summary"]), folder / "pit.png"),
+            plots.save_figure(learned_priors_figure(cv["weights"], cases), folder / "learned_priors.png")]
+
+
+def cv_reliability_figure(summary: dict[str, Any]) -> Any:
+    """Reliability of the learned and the judgement priors' forecasts (10 bins, with counts)."""
+    fig = plots.new_figure(6, 5.5)
+    ax = fig.subplots()
+    ax.plot([0, 1], [0, 1], color="grey", ls="--", lw=1, label="perfect calibration")
+    for k, (name, label) in enumerate((("", "learned priors"), ("_judgement", "judgement priors"))):
+        used = [b for b in summary[f"reliability{name}"] if b["count"]]
+        ax.plot([b["forecast"] for b in used], [b["observed"] for b in used], "o-", color=plots.COLORS[k],
+                label=f"{label} (Brier {summary[f'brier{name}']:.3f})", alpha=1.0 if k == 0 else 0.6)
+        if k == 0:
+            for b in used:
+                ax.annotate(f"n={b['count']}", (b["forecast"], b["observed"]), xytext=(5, -10),
+                            textcoords="offset points", fontsize=8)
+    ax.axhline(summary["happened"] / summary["forecasts"], color="tab:green", lw=1, ls=":",
+               label=f"base rate of the library ({summary['happened']}/{summary['forecasts']})")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_xlabel("forecast probability (bin mean)")
+    ax.set_ylabel("share that happened")
+    ax.set_title(f"Cross-validated: {summary['forecasts']} forecasts, {summary['cases']} cases", fontsize=10)
+    ax.legend(fontsize=8, loc="upper left")
+    return fig
+
+
+def cv_pit_figure(summary: dict[str, Any]) -> Any:
+    """Histograms of the realised terms' PITs (uniform if the terms' forecasts are calibrated)."""
+    fig = plots.new_figure(6, 3.5)
+    ax = fig.subplots()
+    bins = [0.0, 0.2, 0.4, 0.6, 0.8, 1.0]
+    for k, (key, label) in enumerate((("pit", "learned priors"), ("pit_judgement", "judgement priors"))):
+        values = [v for v in summary["terms"][key] if v == v]
+        ax.hist(values, bins=bins, histtype="step", lw=2, color=plots.COLORS[k], label=f"{label} (n={len(values)})")
+    n = len([v for v in summary["terms"]["pit"] if v == v])
+    ax.axhline(n / 5, color="grey", ls="--", lw=1, label="uniform")
+    ax.set_xlabel("PIT of the realised terms")
+    ax.set_ylabel("count")
+    ax.legend(fontsize=8)
+    return fig
+
+
+def learned_priors_figure(weights: list[float], cases: list[Any]) -> Any:
+    """The learned priors beside the judgement priors: the hyperposterior over the grid, and the
+    densities of the rescaled priors (the US side of the first library case built on the tariff
+    template) under each."""
+    from sim.forecast import priors
+
+    fig = plots.new_figure(11, 3.6)
+    axes = fig.subplots(1, 4)
+    w = np.array(weights)
+    order = np.argsort(-w)[: max(1, int((w > 0).sum()))]
+    axes[0].barh([priors.GRID[k].label().replace(", ", "\n") for k in order][::-1], w[order][::-1],
+                 color=plots.COLORS[0])
+    axes[0].set_xlabel("hyperposterior weight")
+    axes[0].tick_params(axis="y", labelsize=7)
+    axes[0].set_title("learned (whole library)", fontsize=9)
+    case = next((c for c in cases if "tariff" in {i.key for i in c.scenario.issues}), cases[0])
+    side = next(iter(case.document["parties"]))
+    fields = (("reservation", "reservation value", lambda d: d["parties"][side].get("reservation")),
+              ("deadline_cost", "deadline cost (share of surplus)", lambda d: d["parties"][side].get("deadline_cost")),
+              ("beta", "concession exponent β", lambda d: d["parties"][side].get("tactic", {}).get("beta")))
+    from sim.distributions import make_dist
+
+    for ax, (_, label, get) in zip(axes[1:], fields, strict=True):
+        grid_x = np.linspace(0, 2.2 if "β" in label else 1, 400)
+        for k, (name, mix) in enumerate((("judgement", [(priors.Hyper(), 1.0)]),
+                                         ("learned", [(priors.GRID[i], w[i]) for i in order]))):
+            dens = np.zeros_like(grid_x)
+            for h, weight in mix:
+                value = get(priors.apply(case.document, h))
+                if isinstance(value, dict):
+                    dist = make_dist(value)
+                    cdf = dist.cdf(grid_x)
+                    dens += weight * np.gradient(cdf, grid_x)
+            ax.plot(grid_x, dens, color=plots.COLORS[k], lw=2, label=name, ls="-" if k else "--")
+        ax.set_title(label, fontsize=9)
+        ax.set_yticks([])
+        ax.legend(fontsize=8)
+    fig.suptitle("Behavioural priors: judgement and learned across the case library (US side, tariff template)",
+                 fontsize=10)
+    return fig
+
+
+def cv_markdown(cv: dict[str, Any], settings: dict[str, Any], cases: list[Any], command: str) -> str:
+    """``docs/BACKTEST.md`` for a cross-validated backtest."""
+    from sim.forecast import backtest, priors
+
+    s = cv["summary"]
+    rows = cv["forecasts"]
+    lines = ["# Backtest", "",
+             f"Generated by `{command}` (do not edit by hand). Every case of the library "
+             "(`scenarios/library/cases.toml`, built from `scenarios/library/templates/`) and every case file "
+             "(`scenarios/cases/`) forecast from each of its dates at each of the 27 points of the hyperparameter "
+             f"grid (seed {settings['seed']}, {settings['particles']:,} particles per population, target ESS "
+             f"{settings['target_ess']:,}); then, for each group of cases, priors learned from the *other* groups "
+             "only (leave-one-group-out: talks that share a deadline or are rounds of one talk leave together), "
+             "and the base rate from the other groups too. The numbers are as measured.", "",
+             f"**{s['forecasts']} forecasts of {s['cases']} cases in {s['groups']} groups; the event happened in "
+             f"{s['happened']}.**", "",
+             "| | Brier (lower is better) | log score (higher is better) |", "|---|---:|---:|"]
+    for name, label in FORECASTERS.items():
+        lines.append(f"| {label} | {s[f'brier{name}']:.4f} | {s[f'log_score{name}']:.4f} |")
+    e, ej = s["extremes"], s["extremes_judgement"]
+    lines += ["", f"Brier skill of the learned priors: **{s['brier_skill_vs_base']:+.3f} against the base rate** "
+              f"and {s['brier_skill_vs_judgement']:+.3f} against the judgement priors; the judgement priors' own skill "
+              f"against the base rate is {s['brier_skill_judgement_vs_base']:+.3f}.", "",
+              f"Confident misses: the learned priors gave below {e['low']:.2f} to {e['below_low_happened']} events "
+              f"that happened and above {e['high']:.2f} to {e['above_high_not']} that did not ({e['share']:.1%} of the "
+              f"forecasts); the judgement priors {ej['below_low_happened']} and {ej['above_high_not']} "
+              f"({ej['share']:.1%}).", "",
+              "![Reliability](img/backtest_reliability.png)", "",
+              "![Learned priors](img/backtest_learned_priors.png)", "",
+              "![PIT of realised terms](img/backtest_pit.png)", "",
+              "## The learned priors", "",
+              "The hyperposterior over the grid, fitted on the whole library (what `python -m sim forecast` uses by "
+              "default, `scenarios/library/learned.toml`):", "",
+              "| reservation shift | pressure × | pace × | weight |", "|---:|---:|---:|---:|"]
+    for h, w in zip(priors.GRID, cv["weights"], strict=True):
+        if w > 0:
+            lines.append(f"| {h.reservation_shift:+.2f} | {h.pressure_scale:g} | {h.pace_scale:g} | {w:.3f} |")
+    lines += ["", "Per fold (the priors each group was forecast with):", "", "| group left out | points (weight) |",
+              "|---|---|"]
+    for group, w in cv["folds"].items():
+        pts = "; ".join(f"{priors.GRID[k].label()} ({x:.2f})" for k, x in sorted(enumerate(w), key=lambda kv: -kv[1])
+                        if x > 0)
+        lines.append(f"| {group} | {pts} |")
+    lines += ["", "## Per case", "",
+              "Mean Brier score of each case's forecasts; where the learned priors lose to the base rate, why.", "",
+              "| case | group | forecasts | happened | mean p (learned) | Brier learned | judgement | base rate "
+              "| why it loses to the base rate |", "|---|---|---:|---:|---:|---:|---:|---:|---|"]
+    for c in backtest.by_case(rows):
+        why = why_cv(c)
+        lines.append(f"| {c['case']} | {c['group']} | {c['forecasts']} | {c['happened']} | {c['p']:.2f} | "
+                     f"{c['brier']:.3f} | {c['brier_judgement']:.3f} | {c['brier_base']:.3f} | {why} |")
+    lines += ["", "## Sources", "", "Each library row lists the public reporting that confirms it "
+              "(`sources` in `scenarios/library/cases.toml`); case files cite theirs in their headers.", ""]
+    return "\n".join(lines)
+
+
+def why_cv(c: dict[str, Any]) -> str:
+    """One sentence on why a case's learned-prior forecasts lose to the base rate (``—`` if they do not)."""
+    if c["brier"] <= c["brier_base"]:
+        return "—"
+    rate = c["happened"] / c["forecasts"]
+    side = "too low" if c["p"] < rate else "too high"
+    return (f"its forecasts ({c['p']:.2f} on average) were {side} for a talk that "
+            f"{'closed' if rate >= 0.5 else 'did not close'} by its deadline, where the base rate said "
+            f"{c['p_base']:.2f}: the record before its dates said nothing that set it apart from the talks the "
+            f"priors were learned on")

@@ -25,6 +25,7 @@ The prior (the same scenario with no record) is reported beside every figure.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 import os
@@ -413,4 +414,35 @@ def _warnings(fc: Forecast, particles: int, target_ess: float) -> list[str]:
     for f in worst:
         out.append(f"the model reproduces {f['side']}'s {f['issue']} of {f['date']} poorly (reported "
                    f"{f['reported']:g}, simulated {f['simulated_mean']:.3g} on average, |z| ≈ {f['z_rms']:.1f})")
+    return out
+
+
+def combine(parts: list[tuple[Forecast, float]]) -> Forecast:
+    """The mixture of forecasts of one scenario under different priors, weighted (priors learned
+    across cases, :mod:`sim.forecast.priors`): the posterior samples pooled with each one's weights
+    scaled by its share, the prior runs subsampled in proportion. Figures, intervals and the ESS
+    then come from the pooled sample as for any forecast."""
+    parts = [(fc, w) for fc, w in parts if w > 0]
+    if len(parts) == 1:
+        return parts[0][0]
+    total = sum(w for _, w in parts)
+    n = sum(fc.posterior.num_rows for fc, _ in parts)
+    tables, priors_, weights = [], [], []
+    for fc, w in parts:
+        col = fc.posterior.column(analysis.WEIGHT).to_numpy()
+        share = w / total
+        weights.append(col / col.sum() * share)
+        tables.append(fc.posterior.drop_columns([analysis.WEIGHT]))
+        priors_.append(fc.prior.slice(0, round(share * fc.prior.num_rows)))
+    w_all = np.concatenate(weights)
+    posterior = pa.concat_tables(tables, promote_options="default").append_column(
+        analysis.WEIGHT, pa.array(w_all * n, pa.float64()))
+    top = max(parts, key=lambda part: part[1])[0]
+    ess = float(w_all.sum() ** 2 / np.square(w_all).sum())
+    result = dataclasses.replace(top.result, weights=w_all, ess=ess,
+                                 reached=all(fc.result.reached for fc, _ in parts),
+                                 simulations=sum(fc.result.simulations for fc, _ in parts))
+    out = Forecast(top.scenario, top.evidence, top.seed, pa.concat_tables(priors_, promote_options="default"),
+                   posterior, result, top.fit)
+    out.warnings = sorted({w for fc, _ in parts for w in fc.warnings})
     return out

@@ -285,10 +285,12 @@ def timeline(sc: Scenario, until: dt.date | None, *, done: Callable[[dict[str, A
     """The forecast with no record (the prior), then as of every date of :func:`timeline_dates`:
     one row each (see :func:`timeline_row`), passed to ``done`` as it finishes. A
     date whose record the sampler cannot reproduce gets a row with no number (``p`` None) and
-    the reason (``refused``). ``kwargs`` go to :func:`sim.forecast.conditioning.forecast`."""
+    the reason (``refused``). ``kwargs`` go to :func:`sim.forecast.priors.forecast` (``priors``: learned
+    by default)."""
     import time
 
-    from sim.forecast.conditioning import RecordNotMatched, forecast
+    from sim.forecast.conditioning import RecordNotMatched
+    from sim.forecast.priors import forecast
 
     dates: list[dt.date | None] = [None, *timeline_dates(sc, until)]
     rows: list[dict[str, Any]] = []

@@ -7,6 +7,7 @@ names, reservation values inside [0, 1], no unknown keys — and the first probl
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import math
 import re
@@ -237,6 +238,7 @@ def parse_scenario(data: dict[str, Any], file: str = "<scenario>", sha256: str =
         ScenarioError: naming ``file``, the field path and the problem.
     """
     r = Reader(file)
+    kept = copy.deepcopy(data)
     top = r.table(data, "", {"scenario", "issues", "parties", "calendar", "summit", "signing", "events",
                              "uncertainties", "levers", "record"},
                   {"scenario", "issues", "parties"})
@@ -315,6 +317,7 @@ def parse_scenario(data: dict[str, Any], file: str = "<scenario>", sha256: str =
         numbers=dict(r.numbers),
         factors=factors,
         record=record,
+        document=kept,
     )
 
 

@@ -328,6 +328,9 @@ class Scenario:
     factors: tuple[FactorSpec, ...] = field(default=())
     #: The negotiation record (dated positions, events, rounds, news), if the file has one.
     record: Record | None = None
+    #: The document it was validated from (a copy): what rescaled priors rebuild it from
+    #: (:mod:`sim.forecast.priors`), keeping the page's settings and what-ifs.
+    document: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def observation_days(self) -> tuple[int, ...]:

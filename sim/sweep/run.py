@@ -25,7 +25,7 @@ import datetime as dt
 import json
 import time
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,7 +40,7 @@ from sim.scenario import Scenario, ScenarioError, read_document
 from sim.sweep.design import Design, Factor, point_scenario
 
 RETRIES = 1  # a point that raises is run once more before it is recorded as failed
-EXECUTORS = ("local", "dask")
+EXECUTORS = runner.EXECUTORS
 
 
 class SweepError(ValueError):
@@ -97,40 +97,6 @@ def _tasks(points: list[tuple[int, np.ndarray]], workers: int, **common: Any) ->
 
 
 Outcome = tuple[Task, list[PointResult] | None, BaseException | None]
-
-
-def _local(tasks: list[Task], workers: int) -> Iterator[Outcome]:
-    if workers <= 1:
-        for task in tasks:
-            yield task, run_task(task), None
-        return
-    with runner.process_pool(workers) as pool:
-        for task, fut in runner.as_completed_bounded(pool, run_task, tasks, 2 * workers):
-            exc = fut.exception()  # a worker that died (the pool breaks): every point is retried
-            yield task, None if exc else fut.result(), exc
-
-
-def _dask(tasks: list[Task], workers: int, scheduler: str | None) -> Iterator[Outcome]:
-    from dask.distributed import Client, LocalCluster, as_completed
-
-    if scheduler:
-        client = Client(scheduler)
-        cluster = None
-    else:
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
-        client = Client(cluster)
-    try:
-        stamp = time.time_ns()
-        futures = {client.submit(run_task, t, key=f"sweep-{stamp}-{t.points[0][0]}", pure=False): t for t in tasks}
-        for fut in as_completed(futures):
-            task = futures[fut]
-            exc = fut.exception()
-            yield task, None if exc else fut.result(), exc
-            fut.release()
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
 
 
 # --- the sweep -------------------------------------------------------------------------------
@@ -279,7 +245,7 @@ def _run_sweep(folder: Path, *, workers: int, executor: str, scheduler: str | No
         while todo:
             retry = []
             tasks = _tasks(todo, workers, **common)
-            outcomes = _dask(tasks, workers, scheduler) if executor == "dask" else _local(tasks, workers)
+            outcomes = runner.run_tasks(run_task, tasks, workers, executor=executor, scheduler=scheduler, name="sweep")
             for task, results, exc in outcomes:
                 if results is None:
                     lost = "".join(traceback.format_exception_only(exc)).strip() if exc else "lost"

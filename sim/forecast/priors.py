@@ -1,0 +1,260 @@
+"""Behavioural priors learned across the case library: hierarchical Bayes on a grid of hyperparameters.
+
+Every scenario's behavioural priors are judgements (a side's reservation value, how much missing
+the public deadline costs it, how fast it concedes). Three hyperparameters rescale them in every
+scenario at once (:func:`apply`):
+
+- ``reservation_shift`` — added to both sides' reservation values (a narrower or wider zone of
+  agreement than the judgement);
+- ``pressure_scale`` — multiplies both sides' ``deadline_cost`` (0: nobody feels the deadline);
+- ``pace_scale`` — multiplies both sides' concession exponent β (above 1: they concede sooner).
+
+The hyperprior is uniform on a 3 × 3 × 3 grid (:data:`GRID`) around the judgement (0, 1, 1). The
+likelihood of a grid point is that of the library's outcomes given each case's record: for a case,
+the mean over its forecast dates of ln P(what happened | the record to that date, the point) — a
+composite (pseudo-)likelihood that counts each talk once however many dates it has (the dates of
+one talk are not independent evidence). The hyperposterior's weights give the learned prior: the
+mixture of the grid points' forecasts (Bayesian model averaging), with points under
+:data:`MIN_WEIGHT` dropped and the rest renormalised, so a forecast runs a few scenarios, not 27.
+
+Why this and not ABC on summaries: each case's forecast *is* the exact predictive probability of
+its outcome under a grid point (the engine's own likelihood, estimated by the same sampler the
+forecasts use), so the grid gives the hyperposterior without a tolerance or a summary statistic;
+27 points × ~230 forecasts run in minutes. Cross-validation (:func:`weights` with ``without``)
+re-weighs the same forecasts leaving a group of cases out, at no extra simulation.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import copy
+import datetime as dt
+import hashlib
+import itertools
+import math
+import os
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sim.scenario import Scenario, ScenarioError, parse_scenario
+
+#: Grid points whose hyperposterior weight is below this are dropped from the mixture.
+MIN_WEIGHT = 0.01
+#: The learned priors the flagship uses, fitted on the whole library (``python -m sim backtest
+#: --cross-validate --write-priors``): repository-relative.
+LEARNED = Path("scenarios/library/learned.toml")
+
+
+@dataclass(frozen=True)
+class Hyper:
+    """One point of the hyperparameter grid (see the module docstring)."""
+
+    reservation_shift: float = 0.0
+    pressure_scale: float = 1.0
+    pace_scale: float = 1.0
+
+    @property
+    def judgement(self) -> bool:
+        """Whether this is the scenarios' own priors, unchanged."""
+        return self == Hyper()
+
+    def label(self) -> str:
+        """The point in words."""
+        return (f"reservation {self.reservation_shift:+.2f}, pressure ×{self.pressure_scale:g}, "
+                f"pace ×{self.pace_scale:g}")
+
+
+GRID: tuple[Hyper, ...] = tuple(Hyper(r, p, b) for r, p, b in itertools.product((-0.15, 0.0, 0.15), (0.0, 1.0, 2.5),
+                                                                               (0.5, 1.0, 2.0)))
+JUDGEMENT = GRID.index(Hyper())
+
+
+def _shift(value: Any, delta: float, lo: float, hi: float) -> Any:
+    """A number or a distribution's table moved by ``delta``, kept inside [lo, hi]."""
+    def clip(x: float) -> float:
+        return min(max(x + delta, lo), hi)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return clip(float(value))
+    if isinstance(value, dict) and value.get("dist") != "choice":
+        out = dict(value)
+        for key in ("low", "high", "mode", "mean"):
+            if key in out:
+                out[key] = clip(float(out[key]))
+        if "low" in out and "high" in out and not out["low"] < out["high"]:
+            return clip(float(value["low"] + value["high"]) / 2 - delta)  # squeezed to a point at the edge
+        return out
+    return value
+
+
+def _scale(value: Any, factor: float) -> Any:
+    """A number or a distribution's table multiplied by ``factor`` (0 gives the number 0)."""
+    if factor == 0:
+        return 0.0
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value) * factor
+    if isinstance(value, dict) and value.get("dist") != "choice":
+        return {k: (float(v) * factor if k in ("low", "high", "mode", "mean", "sd") else v) for k, v in value.items()}
+    return value
+
+
+def apply(document: Mapping[str, Any], h: Hyper) -> dict[str, Any]:
+    """A scenario document with its behavioural priors rescaled by ``h`` (a copy; absent fields,
+    which take their defaults, are left absent: a side with no ``deadline_cost`` feels none)."""
+    doc = copy.deepcopy(dict(document))
+    if h.judgement:
+        return doc
+    for side in doc.get("parties", {}).values():
+        if "reservation" in side and h.reservation_shift:
+            side["reservation"] = _shift(side["reservation"], h.reservation_shift, 0.0, 0.99)
+        if "deadline_cost" in side and h.pressure_scale != 1:
+            side["deadline_cost"] = _scale(side["deadline_cost"], h.pressure_scale)
+            if isinstance(side["deadline_cost"], dict):  # a cost is a share of the surplus: below 1
+                side["deadline_cost"]["high"] = min(side["deadline_cost"].get("high", 0.95), 0.95)
+            elif side["deadline_cost"] > 0.95:
+                side["deadline_cost"] = 0.95
+        tactic = side.get("tactic", {})
+        if "beta" in tactic and h.pace_scale != 1:
+            tactic["beta"] = _scale(tactic["beta"], h.pace_scale)
+    return doc
+
+
+def scenario_with(document: Mapping[str, Any], h: Hyper, file: str, sha: str = "") -> Scenario:
+    """The scenario ``document`` describes, with ``h``'s priors."""
+    return parse_scenario(apply(document, h), file, sha)
+
+
+# --- the hyperposterior ------------------------------------------------------------------------
+
+
+def case_log_likelihood(log_scores: np.ndarray, case_of: np.ndarray) -> dict[Any, np.ndarray]:
+    """Per case, the mean over its forecasts of the log score at each grid point.
+
+    Args:
+        log_scores: ``[points, forecasts]``.
+        case_of: The case (any hashable key) of each forecast.
+    """
+    out = {}
+    for case in dict.fromkeys(case_of.tolist()):
+        out[case] = log_scores[:, case_of == case].mean(axis=1)
+    return out
+
+
+def weights(per_case: Mapping[Any, np.ndarray], without: Iterable[Any] = ()) -> np.ndarray:
+    """The hyperposterior over the grid (uniform hyperprior) from every case but ``without``,
+    with points under :data:`MIN_WEIGHT` dropped and the rest renormalised."""
+    skip = set(without)
+    total = sum((ll for case, ll in per_case.items() if case not in skip), np.zeros(len(GRID)))
+    w = np.exp(total - total.max())
+    w /= w.sum()
+    w[w < MIN_WEIGHT] = 0.0
+    return w / w.sum()
+
+
+def mixture(p: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """The learned forecast: the grid points' probabilities ``p[points, ...]`` averaged with ``w``."""
+    return np.tensordot(w, p, axes=1)
+
+
+# --- the learned priors file ----------------------------------------------------------------------
+
+
+def fingerprint(paths: Iterable[Path]) -> str:
+    """The sha256 of the files a fit read (the library's table, templates and case files)."""
+    digest = hashlib.sha256()
+    for path in sorted(paths):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def write_learned(path: Path, w: np.ndarray, *, fingerprint_: str, seed: int, particles: int, target_ess: float,
+                  cases: int, forecasts: int, command: str) -> None:
+    """The learned hyperposterior as a small TOML file (atomically)."""
+    lines = ["# Behavioural priors learned across the case library (sim/forecast/priors.py).",
+             f"# Written by: {command}", "# Do not edit: refit instead.", "",
+             f'library_sha256 = "{fingerprint_}"', f"seed = {seed}", f"particles = {particles}",
+             f"target_ess = {target_ess:g}", f"cases = {cases}", f"forecasts = {forecasts}",
+             f"fitted = {dt.date.today().isoformat()}", ""]
+    for h, weight in zip(GRID, w, strict=True):
+        if weight > 0:
+            lines += ["[[points]]", *(f"{k} = {v:g}" for k, v in asdict(h).items()), f"weight = {weight:.6f}", ""]
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text("\n".join(lines), encoding="utf-8")
+    tmp.replace(path)
+
+
+@dataclass(frozen=True)
+class Learned:
+    """Learned priors: grid points with their weights, and what they were fitted on."""
+
+    points: tuple[tuple[Hyper, float], ...]
+    library_sha256: str
+    fitted: str
+
+    def describe(self) -> str:
+        """The mixture in words."""
+        return "; ".join(f"{w:.0%} {h.label()}" for h, w in self.points)
+
+
+def learned_path() -> Path:
+    """The learned priors file under the current folder, else the repository's."""
+    return LEARNED if LEARNED.exists() else Path(__file__).resolve().parents[2] / LEARNED
+
+
+def load_learned(path: Path | None = None) -> Learned | None:
+    """The learned priors, or None if no fit was written.
+
+    Raises:
+        ScenarioError: naming the file and the field, for a malformed file.
+    """
+    path = path or learned_path()
+    if not path.is_file():
+        return None
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ScenarioError(str(path), "", f"not valid TOML: {exc}") from None
+    points = []
+    for k, raw in enumerate(data.get("points", [])):
+        try:
+            h = Hyper(float(raw["reservation_shift"]), float(raw["pressure_scale"]), float(raw["pace_scale"]))
+            w = float(raw["weight"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ScenarioError(str(path), f"points[{k}]",
+                                f"needs three hyperparameters and a weight ({exc})") from None
+        if h not in GRID or not 0 < w <= 1:
+            raise ScenarioError(str(path), f"points[{k}]", "is not a grid point with a weight in (0, 1]")
+        points.append((h, w))
+    if not points or not math.isclose(sum(w for _, w in points), 1.0, abs_tol=1e-4):
+        raise ScenarioError(str(path), "points", "weights must be given and sum to 1")
+    return Learned(tuple(points), str(data.get("library_sha256", "")), str(data.get("fitted", "")))
+
+
+def learned_scenarios(scenario: Scenario, learned: Learned) -> list[tuple[Scenario, float]]:
+    """``scenario`` rebuilt from its document under each learned grid point, with the point's weight
+    (its settings and record, as given, are kept: only the behavioural priors change)."""
+    return [(scenario_with(scenario.document, h, scenario.path, scenario.sha256), w) for h, w in learned.points]
+
+
+def forecast(scenario: Scenario, as_of: dt.date | None, *, priors: str = "learned", **kwargs: Any) -> Any:
+    """The forecast of :func:`sim.forecast.conditioning.forecast` under ``priors``: ``learned``
+    (the mixture of the learned grid points, if a fit was written; else the judgement) or
+    ``judgement`` (the scenario's own). ``kwargs`` go to the forecast."""
+    from sim.forecast import conditioning
+
+    learned = load_learned() if priors == "learned" else None
+    if learned is None:
+        return conditioning.forecast(scenario, as_of, **kwargs)
+    parts = learned_scenarios(scenario, learned)
+    if kwargs.get("workers", 1) > 1 or len(parts) == 1:
+        return conditioning.combine([(conditioning.forecast(sc, as_of, **kwargs), w) for sc, w in parts])
+    # in one process (the page's): the points' forecasts in threads, as the engine's loop releases the GIL;
+    # each is the same forecast whichever thread runs it
+    with cf.ThreadPoolExecutor(max_workers=min(len(parts), os.cpu_count() or 1)) as pool:
+        fcs = list(pool.map(lambda part: conditioning.forecast(part[0], as_of, **kwargs), parts))
+    return conditioning.combine([(fc, w) for fc, (_, w) in zip(fcs, parts, strict=True)])

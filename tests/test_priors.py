@@ -1,0 +1,108 @@
+"""Priors learned across cases: how hyperparameters rescale a scenario, the hyperposterior, the
+mixture of forecasts, the learned priors file, and cross-validation that never sees the held-out
+group's outcomes."""
+
+import dataclasses
+import math
+
+import numpy as np
+import pytest
+
+from sim.forecast import backtest, conditioning, priors
+from sim.forecast.library import load_library
+from sim.scenario import ScenarioError
+from tests.conftest import ROOT
+
+DOC = {"parties": {
+    "us": {"reservation": {"dist": "uniform", "low": 0.2, "high": 0.7}, "deadline_cost": {"dist": "uniform",
+           "low": 0.0, "high": 0.2}, "tactic": {"beta": {"dist": "uniform", "low": 0.1, "high": 1.0}}},
+    "other": {"reservation": 0.9, "tactic": {"beta": 2.0}}}}
+
+
+def test_the_judgement_point_changes_nothing():
+    assert priors.apply(DOC, priors.Hyper()) == DOC
+    assert priors.GRID[priors.JUDGEMENT] == priors.Hyper()
+
+
+def test_hyperparameters_rescale_every_side():
+    doc = priors.apply(DOC, priors.Hyper(reservation_shift=0.15, pressure_scale=2.5, pace_scale=2.0))
+    us, other = doc["parties"]["us"], doc["parties"]["other"]
+    assert us["reservation"] == {"dist": "uniform", "low": pytest.approx(0.35), "high": pytest.approx(0.85)}
+    assert us["deadline_cost"]["high"] == pytest.approx(0.5)
+    assert us["tactic"]["beta"] == {"dist": "uniform", "low": pytest.approx(0.2), "high": pytest.approx(2.0)}
+    assert other["reservation"] == pytest.approx(0.99)  # kept inside its valid range
+    assert other["tactic"]["beta"] == 4.0
+    assert "deadline_cost" not in other  # a side that feels no deadline still feels none
+    assert priors.apply(DOC, priors.Hyper(pressure_scale=0.0))["parties"]["us"]["deadline_cost"] == 0.0
+    assert DOC["parties"]["us"]["reservation"]["low"] == 0.2  # the input is not touched
+
+
+def test_the_hyperposterior_weighs_the_cases_it_is_given():
+    per_case = {"a": np.zeros(len(priors.GRID)), "b": np.zeros(len(priors.GRID))}
+    per_case["a"][3] = 5.0
+    w = priors.weights(per_case)
+    assert w.sum() == pytest.approx(1.0) and w.argmax() == 3
+    assert np.allclose(priors.weights(per_case, without=["a"]), 1 / len(priors.GRID))  # only b: flat
+    per_case["b"][4] = 2.0
+    w = priors.weights(per_case)
+    assert (w[(w > 0)] >= priors.MIN_WEIGHT).all()
+
+
+def test_a_mixture_of_forecasts_gives_the_weighted_probability():
+    case = next(c for c in load_library() if c.path.endswith("#eu_aug1_2025"))
+    parts = []
+    for h, w in ((priors.Hyper(), 0.3), (priors.Hyper(pressure_scale=2.5, pace_scale=2.0), 0.7)):
+        sc = priors.scenario_with(case.document, h, case.path)
+        parts.append((conditioning.forecast(sc, case.forecast_dates[1], seed=1, particles=2000, target_ess=500), w))
+    mixed = conditioning.combine(parts)
+    p = [fc.probabilities()["agreement"]["forecast"]["before_summit"]["p"] for fc, _ in parts]
+    got = mixed.probabilities()["agreement"]["forecast"]["before_summit"]["p"]
+    assert got == pytest.approx(0.3 * p[0] + 0.7 * p[1], abs=1e-9)
+    assert mixed.result.ess <= sum(fc.result.ess for fc, _ in parts)
+
+
+def test_the_learned_priors_file_is_current_and_valid():
+    """A library changed since the last fit must be refitted (`python -m sim backtest --report`)."""
+    learned = priors.load_learned()
+    assert learned is not None
+    lib = ROOT / "scenarios" / "library"
+    files = [lib / "cases.toml", *lib.glob("templates/*.toml"), *(ROOT / "scenarios" / "cases").glob("*.toml")]
+    assert learned.library_sha256 == priors.fingerprint(files)
+    assert sum(w for _, w in learned.points) == pytest.approx(1.0, abs=1e-4)
+
+
+def test_a_malformed_learned_file_is_named(tmp_path):
+    path = tmp_path / "learned.toml"
+    path.write_text("[[points]]\nreservation_shift = 0.3\npressure_scale = 1\npace_scale = 1\nweight = 1\n")
+    with pytest.raises(ScenarioError, match="not a grid point"):
+        priors.load_learned(path)
+    path.write_text("[[points]]\nreservation_shift = 0\npressure_scale = 1\npace_scale = 1\nweight = 0.5\n")
+    with pytest.raises(ScenarioError, match="sum to 1"):
+        priors.load_learned(path)
+
+
+def test_cross_validation_never_sees_the_held_out_outcomes():
+    """Flipping what happened in one group changes no forecast of that group (only its scores)."""
+    by_group: dict = {}
+    for c in load_library():
+        by_group.setdefault(c.group, []).append(c)
+    cases = [c for cs in by_group.values() for c in cs[:2]]
+    keys = [(ci, 0, 0) for ci in range(len(cases))]
+    rng = np.random.default_rng(0)
+    p = rng.uniform(0.05, 0.95, size=(len(priors.GRID), len(keys)))
+    y = rng.integers(0, 2, size=len(keys)).astype(float)
+    grid = backtest.Grid(cases, keys, p, y, np.zeros_like(p, dtype=bool), [{} for _ in keys],
+                         [{} for _ in keys])
+    group = cases[0].group
+    never = {"reached": {}, "not_by": {"agreement": 10**4}}
+    flipped_cases = [dataclasses.replace(c, outcomes=tuple(dataclasses.replace(o, **never) for o in c.outcomes))
+                     if c.group == group else c for c in cases]
+    y2 = y.copy()
+    for f, (ci, _, _) in enumerate(keys):
+        if cases[ci].group == group:
+            y2[f] = 0.0
+    a = backtest.cross_validate(grid)
+    b = backtest.cross_validate(dataclasses.replace(grid, cases=flipped_cases, y=y2))
+    same = [(ra["p"], ra["p_base"]) for ra in a["forecasts"] if ra["group"] == group]
+    assert same == [(rb["p"], rb["p_base"]) for rb in b["forecasts"] if rb["group"] == group]
+    assert not math.isnan(a["summary"]["brier"])
