@@ -190,15 +190,19 @@ def small_library(tmp_path):
     return lib / "cases.toml"
 
 
+def cross_validated(tmp_path, library, name, *extra):
+    """``backtest --cross-validate`` of ``library`` into ``tmp_path/name``: the run and its backtest.json."""
+    r = subprocess.run([sys.executable, "-m", "sim", "backtest", "--cross-validate", "--library", str(library),
+                        "--particles", "1000", "--target-ess", "300", "--seed", "2", "--quiet",
+                        "--out", str(tmp_path / name), *extra], cwd=ROOT, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    return r, json.loads((tmp_path / name / "backtest.json").read_text())
+
+
 def test_the_cross_validated_backtest_is_the_same_on_any_worker_count(tmp_path):
     library = small_library(tmp_path)
-    args = [sys.executable, "-m", "sim", "backtest", "--cross-validate", "--library", str(library),
-            "--particles", "1000", "--target-ess", "300", "--seed", "2", "--quiet"]
-    a = subprocess.run([*args, "--out", str(tmp_path / "a")], cwd=ROOT, capture_output=True, text=True)
-    b = subprocess.run([*args, "--out", str(tmp_path / "b"), "--workers", "2"], cwd=ROOT, capture_output=True,
-                       text=True)
-    assert a.returncode == 0, a.stderr
-    ja, jb = (json.loads((tmp_path / x / "backtest.json").read_text()) for x in ("a", "b"))
+    a, ja = cross_validated(tmp_path, library, "a")
+    b, jb = cross_validated(tmp_path, library, "b", "--workers", "2")
     assert ja["forecasts"] == jb["forecasts"] and ja["weights"] == jb["weights"] and ja["folds"] == jb["folds"]
     assert ja["summary"]["forecasts"] == 6 and ja["summary"]["groups"] == 3
     assert a.stdout.splitlines()[:-1] == b.stdout.splitlines()[:-1]
@@ -210,14 +214,8 @@ def test_the_cross_validated_backtest_is_the_same_on_any_worker_count(tmp_path):
 def test_the_cross_validated_backtest_runs_on_dask(tmp_path):
     pytest.importorskip("distributed")
     library = small_library(tmp_path)
-    args = [sys.executable, "-m", "sim", "backtest", "--cross-validate", "--library", str(library),
-            "--particles", "1000", "--target-ess", "300", "--seed", "2", "--quiet", "--write-priors"]
-    a = subprocess.run([*args, "--out", str(tmp_path / "a")], cwd=ROOT, capture_output=True, text=True)
-    assert a.returncode == 0, a.stderr
-    b = subprocess.run([*args, "--out", str(tmp_path / "b"), "--workers", "2", "--executor", "dask"], cwd=ROOT,
-                       capture_output=True, text=True)
-    assert b.returncode == 0, b.stderr
-    ja, jb = (json.loads((tmp_path / x / "backtest.json").read_text()) for x in ("a", "b"))
+    _, ja = cross_validated(tmp_path, library, "a", "--write-priors")
+    _, jb = cross_validated(tmp_path, library, "b", "--workers", "2", "--executor", "dask")
     assert ja["forecasts"] == jb["forecasts"] and ja["weights"] == jb["weights"]
     learned = priors.load_learned(library.parent / "learned.toml")
     assert learned is not None and sum(w for _, w in learned.points) == pytest.approx(1.0, abs=1e-4)

@@ -108,6 +108,7 @@ class PageForecast:
     items: str
     command: str
     warnings: tuple[str, ...] = ()
+    priors: str = "the scenario's own judgement"
 
 
 def record_dates(scenario: Scenario) -> list[dt.date]:
@@ -156,13 +157,20 @@ def run_forecast(scenario: Scenario, as_of: dt.date | None, seed: int,
     return PageForecast(MILESTONES[question], scenario.deadline, as_of, f["p"], f["low"], f["high"], p["p"], p["low"],
                         p["high"], data["ess"], describe_record(scenario, as_of),
                         f"python -m sim forecast {scenario_path_name(scenario)}{date} --seed {seed}",
-                        tuple(data["warnings"]))
+                        tuple(data["warnings"]), _priors_used())
 
 
 #: Forecasts the server keeps, by what produced them (a forecast is a function of them alone).
 CACHE_SIZE = 256
 _CACHE: OrderedDict[Hashable, PageForecast] = OrderedDict()
 _CACHE_LOCK = threading.Lock()
+
+
+def _priors_used() -> str:
+    learned = priors.load_learned()
+    if learned is None:
+        return "the scenario's own judgement (no learned priors written)"
+    return f"learned across the case library ({learned.describe()})"
 
 
 def cached_forecast(key: Hashable, scenario: Scenario, as_of: dt.date | None, seed: int,

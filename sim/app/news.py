@@ -49,6 +49,7 @@ def ForecastAnswer(result: PageForecast | None, running: bool, error: str | None
                f"{percent(result.low)}–{percent(result.high)}</span></div>"
                f"<div style='font-size: 15px'>prior (no record): {prior} · effective sample size "
                f"{result.ess:,.0f}</div>"
+               f"<div style='color: #555; font-size: 13px'>Behavioural priors: {html.escape(result.priors)}.</div>"
                f"<div style='color: #555; font-size: 13px'>Settings: {html.escape(settings)}. The command line "
                f"gives the same number: <code>{html.escape(result.command)}</code></div></div>")
         for w in result.warnings:

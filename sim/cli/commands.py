@@ -119,12 +119,18 @@ def cmd_forecast(args: argparse.Namespace) -> int:
     out_dir = _folder(args.out, records.new_run_dir(RESULTS, scenario, f"forecast-{args.as_of or 'prior'}-"))
     runner.warm_up(scenario, args.engine, note=_note)
     t0 = time.perf_counter()
+    if learned is not None and not args.quiet:
+        print("  with the scenario's own (judgement) priors:", file=sys.stderr, flush=True)
     judgement = forecast.forecast(scenario, args.as_of, progress=progress, **settings)
     fc = judgement
     if learned is not None:
-        fc = forecast.combine([(judgement if h.judgement else forecast.forecast(sc, args.as_of, **settings), w)
-                               for (sc, w), (h, _) in zip(priors.learned_scenarios(scenario, learned),
-                                                          learned.points, strict=True)])
+        parts = []
+        for (sc, w), (h, _) in zip(priors.learned_scenarios(scenario, learned), learned.points, strict=True):
+            if not args.quiet and not h.judgement:
+                print(f"  with the learned priors' point {h.label()} (weight {w:.3f}):", file=sys.stderr, flush=True)
+            parts.append((judgement if h.judgement else forecast.forecast(sc, args.as_of, progress=progress,
+                                                                           **settings), w))
+        fc = forecast.combine(parts)
     data = forecast_report.write(fc, out_dir, time.perf_counter() - t0, make_plots=not args.no_plots)
     print(forecast_report.headline(data))
     if learned is not None:

@@ -44,23 +44,27 @@ def write(folder: Path, rows: list[dict[str, Any]], summary: dict[str, Any], set
             plots.save_figure(pit_figure(summary), folder / "pit.png")]
 
 
-def reliability_figure(summary: dict[str, Any]) -> Any:
-    """Forecast probability bins against the observed frequency, with the count of each."""
-    fig = plots.new_figure(5.5, 5)
+def reliability_figure(summary: dict[str, Any], series: tuple[tuple[str, str], ...] = (("", "forecasts"),),
+                       title: str | None = None) -> Any:
+    """Forecast probability bins against the observed frequency, one line per forecaster in
+    ``series`` (the suffix of its ``reliability``/``brier`` keys, its label); counts on the first."""
+    fig = plots.new_figure(6, 5.5)
     ax = fig.subplots()
     ax.plot([0, 1], [0, 1], color="grey", ls="--", lw=1, label="perfect calibration")
-    used = [b for b in summary["reliability"] if b["count"]]
-    ax.plot([b["forecast"] for b in used], [b["observed"] for b in used], "o-", color=plots.COLORS[0],
-            label=f"forecasts (Brier {summary['brier']:.3f})")
-    for b in used:
-        ax.annotate(f"n={b['count']}", (b["forecast"], b["observed"]), xytext=(5, -10), textcoords="offset points",
-                    fontsize=8)
+    for k, (name, label) in enumerate(series):
+        used = [b for b in summary[f"reliability{name}"] if b["count"]]
+        ax.plot([b["forecast"] for b in used], [b["observed"] for b in used], "o-", color=plots.COLORS[k],
+                label=f"{label} (Brier {summary[f'brier{name}']:.3f})", alpha=1.0 if k == 0 else 0.6)
+        for b in used if k == 0 else ():
+            ax.annotate(f"n={b['count']}", (b["forecast"], b["observed"]), xytext=(5, -10),
+                        textcoords="offset points", fontsize=8)
     ax.set_xlim(0, 1)
     ax.set_ylim(-0.02, 1.02)
     ax.set_xlabel("forecast probability (bin mean)")
     ax.set_ylabel("observed frequency")
-    ax.set_title(f"Backtest: reliability of {summary['forecasts']} forecasts ({summary['cases']} cases)", fontsize=10)
-    ax.legend(fontsize=8, loc="upper left")
+    ax.set_title(title or f"Backtest: reliability of {summary['forecasts']} forecasts ({summary['cases']} cases)",
+                 fontsize=10)
+    ax.legend(fontsize=8, loc="lower right")
     return fig
 
 
@@ -213,26 +217,8 @@ def cv_write(folder: Path, cv: dict[str, Any], settings: dict[str, Any], cases: 
 
 def cv_reliability_figure(summary: dict[str, Any]) -> Any:
     """Reliability of the learned and the judgement priors' forecasts (10 bins, with counts)."""
-    fig = plots.new_figure(6, 5.5)
-    ax = fig.subplots()
-    ax.plot([0, 1], [0, 1], color="grey", ls="--", lw=1, label="perfect calibration")
-    for k, (name, label) in enumerate((("", "learned priors"), ("_judgement", "judgement priors"))):
-        used = [b for b in summary[f"reliability{name}"] if b["count"]]
-        ax.plot([b["forecast"] for b in used], [b["observed"] for b in used], "o-", color=plots.COLORS[k],
-                label=f"{label} (Brier {summary[f'brier{name}']:.3f})", alpha=1.0 if k == 0 else 0.6)
-        if k == 0:
-            for b in used:
-                ax.annotate(f"n={b['count']}", (b["forecast"], b["observed"]), xytext=(5, -10),
-                            textcoords="offset points", fontsize=8)
-    ax.axhline(summary["happened"] / summary["forecasts"], color="tab:green", lw=1, ls=":",
-               label=f"base rate of the library ({summary['happened']}/{summary['forecasts']})")
-    ax.set_xlim(0, 1)
-    ax.set_ylim(-0.02, 1.02)
-    ax.set_xlabel("forecast probability (bin mean)")
-    ax.set_ylabel("share that happened")
-    ax.set_title(f"Cross-validated: {summary['forecasts']} forecasts, {summary['cases']} cases", fontsize=10)
-    ax.legend(fontsize=8, loc="upper left")
-    return fig
+    return reliability_figure(summary, (("", "learned priors"), ("_judgement", "judgement priors")),
+                              f"Cross-validated: {summary['forecasts']} forecasts, {summary['cases']} cases")
 
 
 def cv_pit_figure(summary: dict[str, Any]) -> Any:
