@@ -41,3 +41,12 @@ def split_data(beta_a: float = 1.0, beta_b: float = 1.0, r_a: float = 0.2, r_b: 
 
 def split_scenario(**kw: Any) -> Scenario:
     return parse_scenario(split_data(**kw), "split.toml")
+
+
+def library_table(rows: list[dict[str, str]], before_deadline: str = "[7]", after_start: str = "[1]") -> str:
+    """A case library's TOML: the date rule, then one ``[[cases]]`` row per dict (values are TOML
+    literals, written as given)."""
+    out = [f"[library]\nforecast_days_after_start = {after_start}\nforecast_days_before_deadline = {before_deadline}"]
+    for row in rows:
+        out.append("[[cases]]\n" + "\n".join(f"{k} = {v}" for k, v in row.items()))
+    return "\n\n".join(out) + "\n"

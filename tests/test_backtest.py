@@ -14,7 +14,7 @@ from sim.forecast.cases import load_case
 from sim.forecast.library import load_library
 from sim.scenario import ScenarioError
 from sim.validation import split_document
-from tests.conftest import ROOT
+from tests.conftest import ROOT, library_table
 
 CASES = sorted((ROOT / "scenarios" / "cases").glob("*.toml"))
 
@@ -144,41 +144,14 @@ def test_library_forecast_dates_are_days_the_talks_were_open():
             assert all(0 < (d - start).days < end for d in case.forecast_dates)
 
 
-SMALL_LIBRARY = """
-[library]
-forecast_days_after_start = [1]
-forecast_days_before_deadline = [7]
-
-[[cases]]
-id = "a"
-partner = "A"
-template = "tariff_threat"
-start = 2025-07-07
-deadline = 2025-08-01
-range = [0, 25]
-agreement = 2025-07-30
-terms = { tariff = 15 }
-sources = ["test"]
-
-[[cases]]
-id = "b"
-partner = "B"
-template = "meeting"
-start = 2019-05-30
-deadline = 2019-06-29
-agreement = { not_by = 2019-06-29 }
-sources = ["test"]
-
-[[cases]]
-id = "c"
-partner = "C"
-template = "tariff_threat"
-start = 2018-03-22
-deadline = 2018-05-01
-range = [0, 25]
-agreement = { not_by = 2018-05-01 }
-sources = ["test"]
-"""
+SMALL_LIBRARY = library_table([
+    {"id": '"a"', "partner": '"A"', "template": '"tariff_threat"', "start": "2025-07-07", "deadline": "2025-08-01",
+     "range": "[0, 25]", "agreement": "2025-07-30", "terms": "{ tariff = 15 }", "sources": '["test"]'},
+    {"id": '"b"', "partner": '"B"', "template": '"meeting"', "start": "2019-05-30", "deadline": "2019-06-29",
+     "agreement": "{ not_by = 2019-06-29 }", "sources": '["test"]'},
+    {"id": '"c"', "partner": '"C"', "template": '"tariff_threat"', "start": "2018-03-22", "deadline": "2018-05-01",
+     "range": "[0, 25]", "agreement": "{ not_by = 2018-05-01 }", "sources": '["test"]'},
+])
 
 
 def small_library(tmp_path):

@@ -7,23 +7,12 @@ import pytest
 
 from sim.forecast.library import build_document, load_library, with_base_rates
 from sim.scenario import ScenarioError
-from tests.conftest import ROOT
+from tests.conftest import ROOT, library_table
 
 LIBRARY = ROOT / "scenarios" / "library"
-ROW = """
-[library]
-forecast_days_before_deadline = [14, 2]
-
-[[cases]]
-id = "x"
-partner = "X"
-template = "tariff_threat"
-start = 2025-07-07
-deadline = 2025-08-01
-range = [0, 25]
-agreement = 2025-07-30
-sources = ["a report"]
-"""
+ROW = library_table([{"id": '"x"', "partner": '"X"', "template": '"tariff_threat"', "start": "2025-07-07",
+                      "deadline": "2025-08-01", "range": "[0, 25]", "agreement": "2025-07-30",
+                      "sources": '["a report"]'}], before_deadline="[14, 2]", after_start="[]")
 
 
 def test_the_shipped_library_has_thirty_sourced_cases_in_groups():
