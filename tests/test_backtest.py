@@ -9,7 +9,7 @@ import sys
 import numpy as np
 import pytest
 
-from sim.forecast import backtest, priors, scores
+from sim.forecast import backtest, backtest_report, priors, scores
 from sim.forecast.cases import load_case
 from sim.forecast.library import load_library
 from sim.scenario import ScenarioError
@@ -182,6 +182,10 @@ def test_the_cross_validated_backtest_is_the_same_on_any_worker_count(tmp_path):
     for name in ("reliability.png", "pit.png", "learned_priors.png"):
         assert (tmp_path / "a" / name).is_file()
     assert not (library.parent / "learned.toml").exists()  # only --write-priors or --report write it
+    md = backtest_report.cv_markdown(ja, ja["settings"], "python -m sim backtest --report")
+    s = ja["summary"]
+    assert f"| learned priors (out of sample) | {s['brier']:.4f} | {s['log_score']:.4f} |" in md
+    assert all(f"| {r['case']} |" in md for r in ja["forecasts"])
 
 
 def test_the_cross_validated_backtest_runs_on_dask(tmp_path):

@@ -226,7 +226,7 @@ def _backtest_cross_validated(args: argparse.Namespace) -> int:
         for fig in figures:
             shutil.copyfile(fig, docs / "img" / f"backtest_{fig.name}")
         with records.atomic_write(docs / "BACKTEST.md") as tmp:
-            tmp.write_text(backtest_report.cv_markdown(cv, settings, cases, "python -m sim " + " ".join(sys.argv[1:])))
+            tmp.write_text(backtest_report.cv_markdown(cv, settings, "python -m sim " + " ".join(sys.argv[1:])))
         print(f"Report: {docs / 'BACKTEST.md'}")
     return 0
 
