@@ -37,6 +37,17 @@ def test_hyperparameters_rescale_every_side():
     assert DOC["parties"]["us"]["reservation"]["low"] == 0.2  # the input is not touched
 
 
+def test_rescaled_priors_stay_valid_distributions():
+    doc = {"parties": {"a": {"reservation": {"dist": "uniform", "low": 0.9, "high": 0.95},
+                             "deadline_cost": {"dist": "truncnormal", "mean": 0.1, "sd": 0.05, "low": 0, "high": 0.3}},
+                       "b": {"deadline_cost": {"dist": "normal", "mean": 0.1, "sd": 0.02}}}}
+    out = priors.apply(doc, priors.Hyper(reservation_shift=0.15, pressure_scale=2.5))
+    assert out["parties"]["a"]["reservation"] == pytest.approx(0.99)  # pushed past the edge: a point on it
+    assert out["parties"]["a"]["deadline_cost"]["high"] == pytest.approx(0.75)
+    assert out["parties"]["b"]["deadline_cost"] == {"dist": "normal", "mean": pytest.approx(0.25),
+                                                    "sd": pytest.approx(0.05)}
+
+
 def test_the_hyperposterior_weighs_the_cases_it_is_given():
     per_case = {"a": np.zeros(len(priors.GRID)), "b": np.zeros(len(priors.GRID))}
     per_case["a"][3] = 5.0

@@ -86,7 +86,7 @@ def _shift(value: Any, delta: float, lo: float, hi: float) -> Any:
             if key in out:
                 out[key] = clip(float(out[key]))
         if "low" in out and "high" in out and not out["low"] < out["high"]:
-            return clip(float(value["low"] + value["high"]) / 2 - delta)  # squeezed to a point at the edge
+            return out["low"]  # the whole range was pushed past an edge: a point on that edge
         return out
     return value
 
@@ -114,7 +114,8 @@ def apply(document: Mapping[str, Any], h: Hyper) -> dict[str, Any]:
         if "deadline_cost" in side and h.pressure_scale != 1:
             side["deadline_cost"] = _scale(side["deadline_cost"], h.pressure_scale)
             if isinstance(side["deadline_cost"], dict):  # a cost is a share of the surplus: below 1
-                side["deadline_cost"]["high"] = min(side["deadline_cost"].get("high", 0.95), 0.95)
+                if "high" in side["deadline_cost"]:
+                    side["deadline_cost"]["high"] = min(side["deadline_cost"]["high"], 0.95)
             elif side["deadline_cost"] > 0.95:
                 side["deadline_cost"] = 0.95
         tactic = side.get("tactic", {})
