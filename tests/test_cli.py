@@ -231,3 +231,15 @@ def test_params_output_to_a_closed_pipe_is_quiet():
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     out, err = p.communicate(timeout=120)
     assert out.startswith("parameter") and "Error" not in err and "Traceback" not in err
+
+
+def test_check_reads_the_case_library_and_names_a_bad_row(tmp_path):
+    r = cli("check", "scenarios/library/cases.toml")
+    assert r.returncode == 0, r.stderr
+    assert "a case library of" in r.stdout
+    (tmp_path / "templates").mkdir()
+    for f in (ROOT / "scenarios" / "library" / "templates").glob("*.toml"):
+        (tmp_path / "templates" / f.name).write_text(f.read_text())
+    text = (ROOT / "scenarios" / "library" / "cases.toml").read_text()
+    (tmp_path / "cases.toml").write_text(text.replace('id = "vietnam_jul9_2025"', 'id = "uk_jul9_2025"'))
+    _clean_error(cli("check", str(tmp_path / "cases.toml")), EXIT_INPUT, "cases[1].id")

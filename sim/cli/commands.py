@@ -442,12 +442,18 @@ def cmd_app(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    """``check``: validate scenario and case files."""
+    """``check``: validate scenario and case files, and the case library's table."""
     from sim.forecast.cases import load_case
+    from sim.forecast.library import load_library
     from sim.scenario import find_scenario, read_document
 
     for path in args.scenarios:
         document, _ = read_document(find_scenario(path))  # read as every file is: safely, with a size cap
+        if "library" in document and "cases" in document:
+            cases = load_library(find_scenario(path))
+            print(f"{path}: ok — a case library of {len(cases)} cases with open forecast dates in "
+                  f"{len({c.group for c in cases})} groups, {sum(len(c.forecast_dates) for c in cases)} forecast dates")
+            continue
         if "case" in document:
             case = load_case(path)
             print(f"{path}: ok — case {case.title}; {len(case.forecast_dates)} forecast dates, "
