@@ -19,6 +19,7 @@ from sim.app.negotiation import NegotiationTab
 from sim.app.news import ForecastAnswer, TimelineTab, TrackRecordTab, WhatIfTab, backtest_result, latest_backtest
 from sim.app.parts import figure, markup, percent
 from sim.app.settings import DEFAULT_SCENARIO, Control, PageError, configure, controls, describe, scenario_path
+from sim.forecast import priors
 from sim.forecast import report as forecast_report
 from sim.scenario import Scenario, ScenarioError, scenario_files
 
@@ -215,7 +216,8 @@ def Page() -> None:
         out = forecast_report.timeline(scenario, as_of, done=one, seed=seed, workers=1, particles=PARTICLES,
                                        target_ess=TARGET_ESS)
         set_timeline_rows(out)
-        return forecast_report.timeline_figure(scenario, out)
+        return forecast_report.timeline_figure(scenario, out, "learned across the case library"
+                                               if priors.load_learned() else "the scenario's own judgement")
 
     timeline = solara.use_thread(timeline_now, dependencies=[timeline_go])
     backtest_go, set_backtest_go = solara.use_state(0)

@@ -223,7 +223,7 @@ def timeline_row(fc: Forecast, data: dict[str, Any]) -> dict[str, Any]:
             "news": [] if as_of is None else labels(fc.scenario, as_of)}
 
 
-def timeline_figure(sc: Scenario, rows: list[dict[str, Any]]) -> Any:
+def timeline_figure(sc: Scenario, rows: list[dict[str, Any]], priors: str = "") -> Any:
     """The odds of the headline by the summit over time, as the record grew: one forecast per
     date with news (interval shaded), each numbered, with that date's news listed under the plot
     by number (so no label overlaps another or runs past the figure); the prior dashed."""
@@ -234,7 +234,8 @@ def timeline_figure(sc: Scenario, rows: list[dict[str, Any]]) -> Any:
     text.axis("off")
     prior = rows[0]["prior"]
     ylabel = f"P({MILESTONES[sc.headline]} by {sc.deadline:%d %b %Y})"
-    ax.set_title(f"{sc.title}\nhow the odds moved as the news came in", fontsize=10)
+    ax.set_title(f"{sc.title}\nhow the odds moved as the news came in"
+                 + (f" (behavioural priors: {priors})" if priors else ""), fontsize=10)
     if not dated:  # nothing dated to condition on (yet): the prior is the whole story
         ax.axhline(prior, color="grey", ls="--", lw=1, label=f"prior, no record ({prior:.2f})")
         ax.text(0.5, 0.5, "no dated record entries up to this date: the forecast is the prior",
