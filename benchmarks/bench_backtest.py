@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import glob
 import statistics
 import time
 from pathlib import Path
@@ -24,8 +23,7 @@ import numpy as np
 
 from sim import runner
 from sim.forecast import backtest, priors
-from sim.forecast.cases import load_case
-from sim.forecast.library import load_library
+from sim.forecast.library import load_all
 from sim.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,8 +35,7 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--no-determinism", action="store_true", help="skip the 1-worker run")
     args = ap.parse_args()
-    cases = load_library(ROOT / "scenarios" / "library" / "cases.toml") + [
-        load_case(p) for p in sorted(glob.glob(str(ROOT / "scenarios" / "cases" / "*.toml")))]
+    cases = load_all(ROOT / "scenarios" / "library" / "cases.toml")
     runner.warm_up(cases[0].scenario)
     settings = {"seed": 0, "particles": 10_000, "target_ess": 1_000}
     times, result = [], None

@@ -102,8 +102,7 @@ def test_cross_validation_never_sees_the_held_out_outcomes():
     rng = np.random.default_rng(0)
     p = rng.uniform(0.05, 0.95, size=(len(priors.GRID), len(keys)))
     y = rng.integers(0, 2, size=len(keys)).astype(float)
-    grid = backtest.Grid(cases, keys, p, y, np.zeros_like(p, dtype=bool), [{} for _ in keys],
-                         [{} for _ in keys])
+    grid = backtest.Grid(cases, keys, p, y, np.zeros_like(p, dtype=bool), [{} for _ in keys])
     group = cases[0].group
     never = {"reached": {}, "not_by": {"agreement": 10**4}}
     flipped_cases = [dataclasses.replace(c, outcomes=tuple(dataclasses.replace(o, **never) for o in c.outcomes))

@@ -235,11 +235,9 @@ def backtest_result(progress: Callable[[str], None] | None = None, *, library: P
     """The cross-validated backtest of the library and the case files beside it, as
     ``python -m sim backtest --cross-validate`` runs it."""
     from sim.forecast import backtest
-    from sim.forecast.cases import load_case
-    from sim.forecast.library import default_path, load_library
+    from sim.forecast.library import load_all
 
-    library = library or default_path()
-    cases = load_library(library) + [load_case(p) for p in sorted((library.parent.parent / "cases").glob("*.toml"))]
+    cases = load_all(library)
     g = backtest.grid(cases, seed=seed, particles=particles, target_ess=target_ess, workers=workers,
                       progress=(lambda d, n: progress(f"{d:,} of {n:,} forecasts (a case at a grid point) done"))
                       if progress else None)

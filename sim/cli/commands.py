@@ -123,25 +123,25 @@ def cmd_forecast(args: argparse.Namespace) -> int:
     if learned is not None and not args.quiet:
         print("  with the scenario's own (judgement) priors:", file=sys.stderr, flush=True)
     judgement = forecast.forecast(scenario, args.as_of, progress=progress, **settings)
-    fc = judgement
-    if learned is not None:
-        parts = []
-        for (sc, w), (h, _) in zip(priors.learned_scenarios(scenario, learned), learned.points, strict=True):
-            if not args.quiet and not h.judgement:
-                print(f"  with the learned priors' point {h.label()} (weight {w:.3f}):", file=sys.stderr, flush=True)
-            parts.append((judgement if h.judgement else forecast.forecast(sc, args.as_of, progress=progress,
-                                                                           **settings), w))
-        fc = forecast.combine(parts)
-    data = forecast_report.write(fc, out_dir, time.perf_counter() - t0, make_plots=not args.no_plots)
-    print(forecast_report.headline(data))
+
+    def announce(h: priors.Hyper, w: float) -> None:
+        if not args.quiet:
+            print(f"  with the learned priors' point {h.label()} (weight {w:.3f}):", file=sys.stderr, flush=True)
+
+    fc = priors.forecast(scenario, args.as_of, priors=args.priors, judgement=judgement, announce=announce,
+                         progress=progress, **settings)
+    extra: dict = {}
     if learned is not None:
         j = judgement.probabilities()[scenario.headline]["forecast"]["before_summit"]
+        extra = {"judgement_priors": {"p": j["p"], "low": j["low"], "high": j["high"], "ess": judgement.result.ess},
+                 "priors": {"learned": [{**dataclasses.asdict(h), "weight": w} for h, w in learned.points]}}
+    data = forecast_report.write(fc, out_dir, time.perf_counter() - t0, make_plots=not args.no_plots, extra=extra)
+    print(forecast_report.headline(data))
+    if learned is not None:
+        j = extra["judgement_priors"]
         print(f"  with priors learned across the case library ({learned.describe()}; scenarios/library/learned.toml)")
         print(f"  with the scenario's own judgement priors: {j['p']:.2f} [{j['low']:.2f}, {j['high']:.2f}], "
-              f"ESS {judgement.result.ess:,.0f} (--priors judgement)")
-        data["judgement_priors"] = {"p": j["p"], "low": j["low"], "high": j["high"], "ess": judgement.result.ess}
-        data["priors"] = {"learned": [{**dataclasses.asdict(h), "weight": w} for h, w in learned.points]}
-        records.write_json(out_dir / "forecast.json", data)
+              f"ESS {j['ess']:,.0f} (--priors judgement)")
     print("\n".join(forecast_report.report(data)[1:]))
     for warning in data["warnings"]:
         print(f"warning: {warning}", file=sys.stderr)
@@ -181,16 +181,14 @@ def cmd_backtest(args: argparse.Namespace) -> int:
 
 def _backtest_cross_validated(args: argparse.Namespace) -> int:
     """``backtest --cross-validate``: the library and case files, each with priors learned without its group."""
-    import glob
     import shutil
 
     from sim.forecast import backtest, backtest_report, priors
-    from sim.forecast.cases import load_case
-    from sim.forecast.library import default_path, load_library
+    from sim.forecast.library import case_files, default_path, load_all
 
     library = Path(args.library) if args.library else default_path()
-    files = [Path(p) for p in (args.cases or sorted(glob.glob(str(library.parent.parent / "cases" / "*.toml"))))]
-    cases = load_library(library) + [load_case(p) for p in files]  # every row and file validated first
+    files = [Path(p) for p in args.cases] if args.cases else case_files(library)
+    cases = load_all(library, files)  # every row and file validated before anything runs
     settings = {"seed": args.seed, "particles": args.particles, "target_ess": args.target_ess}
     folder = _folder(args.out, RESULTS / "backtest" / time.strftime("cv-%Y%m%d-%H%M%S"))
     total = len(cases) * len(priors.GRID)

@@ -33,6 +33,7 @@ from sim import analysis, runner
 from sim.forecast import priors, scores
 from sim.forecast.cases import Case, Outcome
 from sim.forecast.conditioning import Forecast, RecordNotMatched, forecast
+from sim.forecast.library import base_rate_without
 from sim.forecast.scores import log_score, pit
 from sim.scenario import MILESTONES
 
@@ -99,10 +100,8 @@ def run(cases: list[Case], *, progress: Callable[[str], None] | None = None, **k
 def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
     """Mean scores against both references, skill, calibration, PIT coverage."""
     y = np.array([r["happened"] for r in rows], dtype=float)
-    out: dict[str, Any] = {"forecasts": len(rows), "cases": len({r["file"] for r in rows}), "happened": int(y.sum())}
-    for name in ("", "_prior", "_base"):
-        out[f"log_score{name}"] = float(np.mean([r[f"log_score{name}"] for r in rows]))
-        out[f"brier{name}"] = float(np.mean([r[f"brier{name}"] for r in rows]))
+    out: dict[str, Any] = {"forecasts": len(rows), "cases": len({r["file"] for r in rows}), "happened": int(y.sum()),
+                           **_mean_scores(rows, ("", "_prior", "_base"))}
     for ref in ("prior", "base"):  # Brier skill: 1 − B / B_ref (> 0: better than the reference)
         b_ref = out[f"brier_{ref}"]
         out[f"brier_skill_vs_{ref}"] = scores.skill(out["brier"], b_ref)
@@ -114,6 +113,12 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
                     "in90": _share([t["in90"] for t in terms]), "pit": [t["pit"] for t in terms]}
     out["dates"] = {"count": len(dates), "pit": [d["pit"] for d in dates]}
     return out
+
+
+def _mean_scores(rows: list[dict[str, Any]], names: tuple[str, ...]) -> dict[str, float]:
+    """The mean log score and Brier score of each forecaster (``log_score<name>``, ``brier<name>``)."""
+    return {f"{score}{name}": float(np.mean([r[f"{score}{name}"] for r in rows]))
+            for name in names for score in ("log_score", "brier")}
 
 
 def _share(flags: list[bool]) -> float:
@@ -141,7 +146,6 @@ class Grid:
         y: Whether it happened, per forecast.
         refused: ``[points, forecasts]``: the forecast was refused (the record out of reach).
         pits: Per forecast, ``{issue: [points]}`` PITs of the realised terms.
-        judgement_rows: The full scored rows at the judgement point (the scenarios' own priors).
     """
 
     cases: list[Case]
@@ -150,7 +154,6 @@ class Grid:
     y: np.ndarray
     refused: np.ndarray
     pits: list[dict[str, np.ndarray]]
-    judgement_rows: list[dict[str, Any]]
 
 
 def _grid_task(task: tuple[int, Case, int, dict[str, Any]]) -> tuple[int, int, list[dict[str, Any]]]:
@@ -191,7 +194,6 @@ def grid(cases: list[Case], *, seed: int, particles: int, target_ess: float, wor
     refused = np.zeros((n_points, len(keys)), dtype=bool)
     pits: list[dict[str, np.ndarray]] = [{} for _ in keys]
     y = np.array([cases[ci].outcomes[o].headline(cases[ci].scenario) for ci, _, o in keys], dtype=float)
-    judgement_rows: list[dict[str, Any]] = [{} for _ in keys]
     for (ci, k), rows in done.items():
         for row in rows:
             f = index[(ci, row["date_index"], row["outcome_index"])]
@@ -201,16 +203,7 @@ def grid(cases: list[Case], *, seed: int, particles: int, target_ess: float, wor
             p[k, f] = row["p"]
             for term in row["terms"]:
                 pits[f].setdefault(term["issue"], np.full(n_points, math.nan))[k] = term["pit"]
-            if k == priors.JUDGEMENT:
-                judgement_rows[f] = row
-    return Grid(cases, keys, p, y, refused, pits, judgement_rows)
-
-
-def _leave_out_base_rate(cases: list[Case], group: str) -> tuple[float, int, int]:
-    others = [c for c in cases if c.group != group]
-    hits = sum(o.headline(c.scenario) for c in others for o in c.outcomes)
-    n = sum(len(c.outcomes) for c in others)
-    return (hits + 1) / (n + 2), hits, n
+    return Grid(cases, keys, p, y, refused, pits)
 
 
 def cross_validate(g: Grid) -> dict[str, Any]:
@@ -232,7 +225,7 @@ def cross_validate(g: Grid) -> dict[str, Any]:
         members = [ci for ci, c in enumerate(g.cases) if c.group == group]
         w = priors.weights(per_case, without=members)
         folds[group] = w.tolist()
-        base, hits, n = _leave_out_base_rate(g.cases, group)
+        base, hits, n = base_rate_without(g.cases, group)
         for f, (ci, j, o) in enumerate(g.keys):
             if ci not in members:
                 continue
@@ -264,10 +257,8 @@ def summarize_cv(rows: list[dict[str, Any]]) -> dict[str, Any]:
     """Mean scores of the learned, judgement and base-rate forecasts; skill; calibration; extremes."""
     y = np.array([r["happened"] for r in rows], dtype=float)
     out: dict[str, Any] = {"forecasts": len(rows), "cases": len({r["file"] for r in rows}),
-                           "groups": len({r["group"] for r in rows}), "happened": int(y.sum())}
-    for name in ("", "_judgement", "_base"):
-        out[f"log_score{name}"] = float(np.mean([r[f"log_score{name}"] for r in rows]))
-        out[f"brier{name}"] = float(np.mean([r[f"brier{name}"] for r in rows]))
+                           "groups": len({r["group"] for r in rows}), "happened": int(y.sum()),
+                           **_mean_scores(rows, ("", "_judgement", "_base"))}
     for ref in ("judgement", "base"):
         out[f"brier_skill_vs_{ref}"] = scores.skill(out["brier"], out[f"brier_{ref}"])
     out["brier_skill_judgement_vs_base"] = scores.skill(out["brier_judgement"], out["brier_base"])
@@ -287,10 +278,9 @@ def by_case(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for file in dict.fromkeys(r["file"] for r in rows):
         rs = [r for r in rows if r["file"] == file]
         item: dict[str, Any] = {"case": rs[0]["case"], "file": file, "group": rs[0]["group"], "forecasts": len(rs),
-                                "happened": sum(r["happened"] for r in rs)}
+                                "happened": sum(r["happened"] for r in rs),
+                                **_mean_scores(rs, ("", "_judgement", "_base"))}
         for name in ("", "_judgement", "_base"):
-            item[f"brier{name}"] = float(np.mean([r[f"brier{name}"] for r in rs]))
-            item[f"log_score{name}"] = float(np.mean([r[f"log_score{name}"] for r in rs]))
             item[f"p{name}"] = float(np.mean([r[f"p{name}"] for r in rs]))
         out.append(item)
     return out

@@ -20,9 +20,8 @@ the headline milestone was reached (a forecast is made while the talks are open)
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -66,10 +65,12 @@ class Case:
     #: Cases that share a deadline (or are one talk) form a group: a cross-validated backtest
     #: leaves the whole group out when it learns the priors that forecast any of them.
     group: str = ""
-    #: The scenario's document as read (before validation): priors learned across cases
-    #: rebuild the scenario from it (:mod:`sim.forecast.priors`).
-    document: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
     sources: tuple[str, ...] = ()
+
+    @property
+    def document(self) -> dict[str, Any]:
+        """The scenario's document, which priors learned across cases rebuild it from."""
+        return self.scenario.document
 
 
 def load_case(path: str | Path) -> Case:
@@ -94,7 +95,6 @@ def case_from_document(document: dict[str, Any], raw: Any, file: str, sha: str, 
     Raises:
         ScenarioError: naming the file, the field and the problem.
     """
-    kept = copy.deepcopy(document)
     scenario = parse_scenario(document, file, sha)
     r = _Prefixed(file, where)
     c = r.table(raw, "case", {"title", "forecast_dates", "base_rate", "outcomes", "group"},
@@ -118,7 +118,7 @@ def case_from_document(document: dict[str, Any], raw: Any, file: str, sha: str, 
     outcomes = tuple(_outcome(r, o, f"case.outcomes[{k}]", scenario, title, forecast_dates)
                      for k, o in enumerate(c["outcomes"]))
     group = group or r.string(c, "group", "case", default=scenario.deadline.isoformat())
-    return Case(file, title, scenario, forecast_dates, base_rate, source, outcomes, group, kept, sources)
+    return Case(file, title, scenario, forecast_dates, base_rate, source, outcomes, group, sources)
 
 
 class _Prefixed(Reader):

@@ -438,8 +438,7 @@ def combine(parts: list[tuple[Forecast, float]]) -> Forecast:
     posterior = pa.concat_tables(tables, promote_options="default").append_column(
         analysis.WEIGHT, pa.array(w_all * n, pa.float64()))
     top = max(parts, key=lambda part: part[1])[0]
-    ess = float(w_all.sum() ** 2 / np.square(w_all).sum())
-    result = dataclasses.replace(top.result, weights=w_all, ess=ess,
+    result = dataclasses.replace(top.result, weights=w_all, ess=analysis.ess(w_all),
                                  reached=all(fc.result.reached for fc, _ in parts),
                                  simulations=sum(fc.result.simulations for fc, _ in parts))
     out = Forecast(top.scenario, top.evidence, top.seed, pa.concat_tables(priors_, promote_options="default"),

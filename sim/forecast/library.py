@@ -19,13 +19,12 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import tomllib
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from sim.forecast.cases import Case, case_from_document
-from sim.scenario import ScenarioError, find_scenario
+from sim.forecast.cases import Case, case_from_document, load_case
+from sim.scenario import read_document
 from sim.scenario.reader import Reader
 
 #: Where the library lives, relative to the repository's ``scenarios/``.
@@ -67,13 +66,7 @@ def load_library(path: str | Path | None = None) -> list[Case]:
     """
     path = Path(path) if path is not None else default_path()
     file = str(path)
-    try:
-        raw = path.read_bytes()
-        data = tomllib.loads(raw.decode("utf-8"))
-    except OSError as exc:
-        raise ScenarioError(file, "", f"cannot read the case library ({exc.strerror})") from None
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ScenarioError(file, "", f"not valid TOML: {exc}") from None
+    data, _ = read_document(path)  # read as every scenario file is: a regular file, size-capped, valid TOML
     r = Reader(file)
     top = r.table(data, "", {"library", "cases"}, {"library", "cases"})
     lib = r.table(top["library"], "library", {"forecast_days_after_start", "forecast_days_before_deadline",
@@ -103,17 +96,34 @@ def load_library(path: str | Path | None = None) -> list[Case]:
     return with_base_rates(cases)
 
 
+def base_rate_without(cases: list[Case], group: str) -> tuple[float, int, int]:
+    """The share of the talks outside ``group`` that closed by their deadline, (k + 1) / (n + 2),
+    with k and n."""
+    others = [c for c in cases if c.group != group]
+    hits = sum(o.headline(c.scenario) for c in others for o in c.outcomes)
+    n = sum(len(c.outcomes) for c in others)
+    return (hits + 1) / (n + 2), hits, n
+
+
 def with_base_rates(cases: list[Case]) -> list[Case]:
-    """Each case with its base rate out of its group: (k + 1) / (n + 2) over the other groups' talks."""
+    """Each case with its base rate out of its group (:func:`base_rate_without`)."""
     out = []
     for case in cases:
-        others = [c for c in cases if c.group != case.group]
-        hits = sum(o.headline(c.scenario) for c in others for o in c.outcomes)
-        n = sum(len(c.outcomes) for c in others)
-        p = (hits + 1) / (n + 2)
+        p, hits, n = base_rate_without(cases, case.group)
         out.append(replace(case, base_rate=p, base_rate_source=f"the other groups' talks: {hits} of {n} closed by "
                                                                f"their deadline, (k + 1) / (n + 2)"))
     return out
+
+
+def case_files(library: Path) -> list[Path]:
+    """The case files beside a library (``scenarios/cases/*.toml`` for ``scenarios/library/cases.toml``)."""
+    return sorted((library.parent.parent / "cases").glob("*.toml"))
+
+
+def load_all(library: str | Path | None = None, files: list[Path] | None = None) -> list[Case]:
+    """The library's cases and the case files (by default those beside it), every one validated."""
+    path = Path(library) if library is not None else default_path()
+    return load_library(path) + [load_case(p) for p in (case_files(path) if files is None else files)]
 
 
 def _ints(r: Reader, table: dict[str, Any], key: str, where: str) -> tuple[int, ...]:
@@ -128,10 +138,7 @@ def _template(path: Path, r: Reader, where: str) -> dict[str, Any]:
     if not path.is_file():
         known = sorted(p.stem for p in path.parent.glob("*.toml"))
         raise r.fail(where, f"no template {path.stem!r} in {path.parent} (known: {', '.join(known) or 'none'})")
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ScenarioError(str(path), "", f"not valid TOML: {exc}") from None
+    return read_document(path)[0]
 
 
 def build_document(template: dict[str, Any], row: dict[str, Any], horizon_days: int) -> dict[str, Any]:
@@ -197,7 +204,3 @@ def _case(r: Reader, row: dict[str, Any], where: str, template: dict[str, Any], 
     case = case_from_document(doc, case_table, file, "", where=where, group=group, sources=tuple(sources))
     return replace(case, path=f"{file}#{row['id']}"), bool(dates)
 
-
-def find_library(name: str | None) -> Path:
-    """The library's path: ``name`` as given, or the default one."""
-    return Path(find_scenario(name)) if name else default_path()

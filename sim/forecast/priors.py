@@ -34,7 +34,7 @@ import itertools
 import math
 import os
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -242,20 +242,38 @@ def learned_scenarios(scenario: Scenario, learned: Learned) -> list[tuple[Scenar
     return [(scenario_with(scenario.document, h, scenario.path, scenario.sha256), w) for h, w in learned.points]
 
 
-def forecast(scenario: Scenario, as_of: dt.date | None, *, priors: str = "learned", **kwargs: Any) -> Any:
-    """The forecast of :func:`sim.forecast.conditioning.forecast` under ``priors``: ``learned``
-    (the mixture of the learned grid points, if a fit was written; else the judgement) or
-    ``judgement`` (the scenario's own). ``kwargs`` go to the forecast."""
+def forecast(scenario: Scenario, as_of: dt.date | None, *, priors: str = "learned", judgement: Any = None,
+             announce: Callable[[Hyper, float], None] | None = None, **kwargs: Any) -> Any:
+    """The forecast of :func:`sim.forecast.conditioning.forecast` under learned or judgement priors.
+
+    Args:
+        scenario: The scenario (its record, settings and what-ifs are kept under every point).
+        as_of: The forecast date (None: the prior).
+        priors: ``learned`` (the mixture of the learned grid points, if a fit was written; else the
+            judgement) or ``judgement`` (the scenario's own).
+        judgement: The judgement priors' forecast, if already made (reused, not run again).
+        announce: Called with each grid point and its weight before its forecast runs.
+        kwargs: To the forecast (seed, workers, particles, target_ess, progress, ...).
+    """
     from sim.forecast import conditioning
 
     learned = load_learned() if priors == "learned" else None
     if learned is None:
-        return conditioning.forecast(scenario, as_of, **kwargs)
-    parts = learned_scenarios(scenario, learned)
+        return judgement if judgement is not None else conditioning.forecast(scenario, as_of, **kwargs)
+    parts = [(sc, w, h) for (sc, w), (h, _) in zip(learned_scenarios(scenario, learned), learned.points, strict=True)]
+
+    def one(part: tuple[Scenario, float, Hyper]) -> Any:
+        sc, w, h = part
+        if h.judgement and judgement is not None:
+            return judgement
+        if announce:
+            announce(h, w)
+        return conditioning.forecast(sc, as_of, **kwargs)
+
     if kwargs.get("workers", 1) > 1 or len(parts) == 1:
-        return conditioning.combine([(conditioning.forecast(sc, as_of, **kwargs), w) for sc, w in parts])
-    # in one process (the page's): the points' forecasts in threads, as the engine's loop releases the GIL;
-    # each is the same forecast whichever thread runs it
-    with cf.ThreadPoolExecutor(max_workers=min(len(parts), os.cpu_count() or 1)) as pool:
-        fcs = list(pool.map(lambda part: conditioning.forecast(part[0], as_of, **kwargs), parts))
-    return conditioning.combine([(fc, w) for fc, (_, w) in zip(fcs, parts, strict=True)])
+        fcs = [one(part) for part in parts]
+    else:  # in one process (the page's): the points' forecasts in threads, as the engine's loop releases
+        # the GIL; each is the same forecast whichever thread runs it
+        with cf.ThreadPoolExecutor(max_workers=min(len(parts), os.cpu_count() or 1)) as pool:
+            fcs = list(pool.map(one, parts))
+    return conditioning.combine([(fc, w) for fc, (_, w, _) in zip(fcs, parts, strict=True)])

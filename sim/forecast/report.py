@@ -109,15 +109,16 @@ def headline(data: dict[str, Any]) -> str:
 
 
 def write(fc: Forecast, out_dir: Path, seconds: float, *, make_plots: bool = True,
-          command: list[str] | None = None) -> dict[str, Any]:
-    """Write a forecast's folder (see the module docstring); return ``forecast.json``'s content."""
+          command: list[str] | None = None, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Write a forecast's folder (see the module docstring); return ``forecast.json``'s content
+    (with ``extra``'s keys added: e.g. the judgement priors' forecast beside the learned one)."""
     out_dir.mkdir(parents=True, exist_ok=True)  # claimed (empty) by the caller, or new
     runs = out_dir / records.RUNS
     runs.mkdir()
     records.write_part(fc.posterior, runs, 0)
     run_summary = analysis.summarize(runs, fc.scenario)
     records.write_json(out_dir / "summary.json", run_summary)
-    data = summary(fc, seconds)
+    data = summary(fc, seconds) | (extra or {})
     records.write_json(out_dir / "forecast.json", data)
     records.write_json(out_dir / "manifest.json", {
         "kind": "forecast", "scenario": fc.scenario.name, "scenario_file": fc.scenario.path,
