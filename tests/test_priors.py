@@ -10,7 +10,6 @@ import pytest
 
 from sim.forecast import backtest, conditioning, priors
 from sim.forecast.library import load_library
-from sim.forecast.recalibration import Recalibration
 from sim.scenario import ScenarioError
 from tests.conftest import ROOT
 
@@ -71,16 +70,6 @@ def test_a_mixture_of_forecasts_gives_the_weighted_probability():
     got = mixed.probabilities()["agreement"]["forecast"]["before_summit"]["p"]
     assert got == pytest.approx(0.3 * p[0] + 0.7 * p[1], abs=1e-9)
     assert mixed.result.ess <= sum(fc.result.ess for fc, _ in parts)
-    # recalibrated: the headline's figures by the deadline mapped, the worlds' own kept beside them
-    cal = Recalibration(-0.4, 0.7)
-    probs = dataclasses.replace(mixed, calibration=cal).probabilities()
-    raw = mixed.probabilities()
-    for name in ("prior", "forecast"):
-        f, r = probs["agreement"][name]["before_summit"], raw["agreement"][name]["before_summit"]
-        assert f["calibrated"] and f["model"] == r["p"]
-        assert (f["p"], f["low"], f["high"]) == pytest.approx((cal(r["p"]), cal(r["low"]), cal(r["high"])))
-        assert probs["agreement"][name]["by_horizon"] == raw["agreement"][name]["by_horizon"]
-    assert probs["signed"] == raw["signed"]  # not the headline: the model's figures
 
 
 def test_the_learned_priors_file_is_current_and_valid():
@@ -101,22 +90,6 @@ def test_a_malformed_learned_file_is_named(tmp_path):
     path.write_text("[[points]]\nreservation_shift = 0\npressure_scale = 1\npace_scale = 1\nweight = 0.5\n")
     with pytest.raises(ScenarioError, match="sum to 1"):
         priors.load_learned(path)
-    point = "[[points]]\nreservation_shift = 0\npressure_scale = 1\npace_scale = 1\nweight = 1\n"
-    path.write_text(point + "[calibration]\na = 0.1\nb = -2\n")
-    with pytest.raises(ScenarioError, match=r"calibration.*positive"):
-        priors.load_learned(path)
-
-
-def test_the_learned_priors_file_keeps_its_recalibration(tmp_path):
-    path = tmp_path / "learned.toml"
-    w = np.zeros(len(priors.GRID))
-    w[priors.JUDGEMENT] = 1.0
-    priors.write_learned(path, w, fingerprint_="x", seed=0, particles=10, target_ess=5, cases=1, forecasts=1,
-                         command="test", calibration=Recalibration(-0.25, 0.625))
-    learned = priors.load_learned(path)
-    assert learned is not None and learned.calibration == Recalibration(-0.25, 0.625)
-    assert learned.points == ((priors.Hyper(), 1.0),)
-    assert "recalibrated" in learned.describe()
 
 
 def test_cross_validation_never_sees_the_held_out_outcomes():

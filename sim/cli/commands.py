@@ -185,7 +185,6 @@ def _backtest_cross_validated(args: argparse.Namespace) -> int:
 
     from sim.forecast import backtest, backtest_report, priors
     from sim.forecast.library import case_files, default_path, load_all
-    from sim.forecast.recalibration import Recalibration
 
     library = Path(args.library) if args.library else default_path()
     files = [Path(p) for p in args.cases] if args.cases else case_files(library)
@@ -218,8 +217,7 @@ def _backtest_cross_validated(args: argparse.Namespace) -> int:
         priors.write_learned(out, np.array(cv["weights"]), fingerprint_=priors.fingerprint(sources),
                              seed=args.seed, particles=args.particles, target_ess=args.target_ess,
                              cases=len(cases), forecasts=cv["summary"]["forecasts"],
-                             command="python -m sim " + " ".join(sys.argv[1:]),
-                             calibration=Recalibration(**cv["recalibration"]))
+                             command="python -m sim " + " ".join(sys.argv[1:]))
         print(f"Learned priors: {out}")
     if args.report:
         docs = Path("docs")

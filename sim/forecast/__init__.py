@@ -10,8 +10,6 @@ Read top to bottom, the data flow:
 - :mod:`~sim.forecast.cases` and :mod:`~sim.forecast.library` — resolved talks to score against:
   case files, and the case library (one table of cases built from scenario templates);
 - :mod:`~sim.forecast.priors` — behavioural priors learned across the library (empirical Bayes);
-- :mod:`~sim.forecast.recalibration` — the headline's probability recalibrated by a map learned
-  from the library's out-of-sample forecasts;
 - :mod:`~sim.forecast.backtest` — every case forecast from its dates and scored, in sample or
   cross-validated;
 - :mod:`~sim.forecast.report` and :mod:`~sim.forecast.backtest_report` — figures and Markdown.

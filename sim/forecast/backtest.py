@@ -30,7 +30,7 @@ import numpy as np
 import pyarrow as pa
 
 from sim import analysis, runner
-from sim.forecast import priors, recalibration, scores
+from sim.forecast import priors, scores
 from sim.forecast.cases import Case, Outcome
 from sim.forecast.conditioning import Forecast, RecordNotMatched, forecast
 from sim.forecast.library import base_rate_without
@@ -206,25 +206,9 @@ def grid(cases: list[Case], *, seed: int, particles: int, target_ess: float, wor
     return Grid(cases, keys, p, y, refused, pits)
 
 
-def _learned(g: Grid, w: np.ndarray, f: int) -> tuple[float, np.ndarray]:
-    """Forecast ``f`` under the learned priors ``w`` (points that refused it dropped): its
-    probability (½ if every point refused) and the weights used."""
-    ww = w * ~g.refused[:, f]
-    if not ww.sum():
-        return 0.5, ww
-    return float(priors.mixture(np.nan_to_num(g.p[:, f], nan=0.0), ww / ww.sum())), ww
-
-
 def cross_validate(g: Grid) -> dict[str, Any]:
-    """Each forecast four ways — priors learned without its group, recalibrated by a map learned
-    without its group (the product's forecast); the same before recalibration; the judgement
-    priors; and the base rate out of its group — scored; the hyperposterior and the
-    recalibration of each fold and of the whole library.
-
-    The recalibration of a fold is fitted to the other groups' forecasts, each made with priors
-    learned without that group *and* the held-out one (nested: it learns how out-of-sample
-    forecasts miss, from nothing the held-out group decided). The whole library's is fitted to
-    every forecast's out-of-sample (uncalibrated) probability.
+    """Each forecast three ways — priors learned without its group, the judgement priors, and
+    the base rate out of its group — scored; the hyperposterior of each fold and of the whole library.
 
     A refused forecast (the record beyond a point's reach) scores as a probability of ``EPS``
     given to what happened in the fit; scored, it falls back to ½ (no forecast) and is counted.
@@ -234,31 +218,20 @@ def cross_validate(g: Grid) -> dict[str, Any]:
     case_of = np.array([ci for ci, _, _ in g.keys])
     per_case = priors.case_log_likelihood(log_scores, case_of)
     groups = list(dict.fromkeys(c.group for c in g.cases))
-    members = {group: [ci for ci, c in enumerate(g.cases) if c.group == group] for group in groups}
-    forecasts_of = {group: [f for f, (ci, _, _) in enumerate(g.keys) if ci in members[group]] for group in groups}
     folds: dict[str, list[float]] = {}
-    fold_maps: dict[str, dict[str, float]] = {}
     rows = []
     p_judgement = np.nan_to_num(g.p[priors.JUDGEMENT], nan=0.5)
-    p_oos = np.full(len(g.keys), math.nan)
     for group in groups:
-        w = priors.weights(per_case, without=members[group])
+        members = [ci for ci, c in enumerate(g.cases) if c.group == group]
+        w = priors.weights(per_case, without=members)
         folds[group] = w.tolist()
-        train: list[int] = []
-        train_p: list[float] = []
-        for other in groups:
-            if other != group:
-                w2 = priors.weights(per_case, without=members[group] + members[other])
-                train += forecasts_of[other]
-                train_p += [_learned(g, w2, f)[0] for f in forecasts_of[other]]
-        cal = recalibration.fit(np.array(train_p), g.y[train], recalibration.case_weights(case_of[train]))
-        fold_maps[group] = asdict(cal)
         base, hits, n = base_rate_without(g.cases, group)
-        for f in forecasts_of[group]:
-            ci, j, o = g.keys[f]
-            p_raw, ww = _learned(g, w, f)
-            p_oos[f] = p_raw
-            p_learned = float(cal(p_raw))
+        for f, (ci, j, o) in enumerate(g.keys):
+            if ci not in members:
+                continue
+            ok = ~g.refused[:, f]
+            ww = w * ok
+            p_learned = float(priors.mixture(np.nan_to_num(g.p[:, f], nan=0.0), ww / ww.sum())) if ww.sum() else 0.5
             case, y = g.cases[ci], bool(g.y[f])
             pit_learned = {k: float(np.nansum(ww * np.nan_to_num(v)) / ww.sum()) for k, v in g.pits[f].items()
                            if ww.sum()}
@@ -266,25 +239,18 @@ def cross_validate(g: Grid) -> dict[str, Any]:
             rows.append({
                 "case": case.title, "file": case.path, "group": group, "outcome": case.outcomes[o].label,
                 "as_of": case.forecast_dates[j].isoformat(), "happened": y,
-                "p": p_learned, "p_uncalibrated": p_raw, "p_judgement": pj, "p_base": base,
-                "base_source": f"{hits} of {n} outside the group",
+                "p": p_learned, "p_judgement": pj, "p_base": base, "base_source": f"{hits} of {n} outside the group",
                 "refused": int(g.refused[:, f].sum()), "refused_judgement": bool(g.refused[priors.JUDGEMENT, f]),
-                **{f"{rule}{name}": fn(q, y) for name, q in (("", p_learned), ("_uncalibrated", p_raw),
-                                                             ("_judgement", pj), ("_base", base))
-                   for rule, fn in (("log_score", log_score), ("brier", _brier))},
+                "log_score": log_score(p_learned, y), "log_score_judgement": log_score(pj, y),
+                "log_score_base": log_score(base, y),
+                "brier": (p_learned - y) ** 2, "brier_judgement": (pj - y) ** 2, "brier_base": (base - y) ** 2,
                 "terms": [{"issue": k, "pit": v} for k, v in pit_learned.items()],
                 "terms_judgement": [{"issue": k, "pit": float(v[priors.JUDGEMENT])} for k, v in g.pits[f].items()],
             })
     full = priors.weights(per_case)
-    whole = recalibration.fit(p_oos, g.y, recalibration.case_weights(case_of))
     return {"forecasts": rows, "summary": summarize_cv(rows), "folds": folds, "weights": full.tolist(),
-            "recalibration": asdict(whole), "fold_recalibrations": fold_maps,
             "grid": [asdict(h) for h in priors.GRID], "case_log_likelihood": {
                 g.cases[ci].path: ll.tolist() for ci, ll in per_case.items()}}
-
-
-def _brier(p: float, y: bool) -> float:
-    return (p - y) ** 2
 
 
 def summarize_cv(rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -292,12 +258,11 @@ def summarize_cv(rows: list[dict[str, Any]]) -> dict[str, Any]:
     y = np.array([r["happened"] for r in rows], dtype=float)
     out: dict[str, Any] = {"forecasts": len(rows), "cases": len({r["file"] for r in rows}),
                            "groups": len({r["group"] for r in rows}), "happened": int(y.sum()),
-                           **_mean_scores(rows, ("", "_uncalibrated", "_judgement", "_base"))}
-    for ref in ("uncalibrated", "judgement", "base"):
+                           **_mean_scores(rows, ("", "_judgement", "_base"))}
+    for ref in ("judgement", "base"):
         out[f"brier_skill_vs_{ref}"] = scores.skill(out["brier"], out[f"brier_{ref}"])
     out["brier_skill_judgement_vs_base"] = scores.skill(out["brier_judgement"], out["brier_base"])
-    out["brier_skill_uncalibrated_vs_base"] = scores.skill(out["brier_uncalibrated"], out["brier_base"])
-    for name in ("", "_uncalibrated", "_judgement"):
+    for name in ("", "_judgement"):
         p = np.array([r[f"p{name}"] for r in rows])
         out[f"reliability{name}"] = scores.reliability(p, y, bins=10)
         out[f"extremes{name}"] = scores.extremes(p, y)
@@ -314,8 +279,8 @@ def by_case(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         rs = [r for r in rows if r["file"] == file]
         item: dict[str, Any] = {"case": rs[0]["case"], "file": file, "group": rs[0]["group"], "forecasts": len(rs),
                                 "happened": sum(r["happened"] for r in rs),
-                                **_mean_scores(rs, ("", "_uncalibrated", "_judgement", "_base"))}
-        for name in ("", "_uncalibrated", "_judgement", "_base"):
+                                **_mean_scores(rs, ("", "_judgement", "_base"))}
+        for name in ("", "_judgement", "_base"):
             item[f"p{name}"] = float(np.mean([r[f"p{name}"] for r in rs]))
         out.append(item)
     return out

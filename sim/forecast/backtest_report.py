@@ -11,8 +11,6 @@ import numpy as np
 
 from sim import plots, records
 
-#: One colour per forecaster in a reliability diagram.
-SERIES_COLORS = (plots.COLORS[0], "#7f8c8d", plots.COLORS[1])
 #: How the report names the references.
 REFERENCES = {"": "forecast (record)", "_prior": "prior (no record)", "_base": "base rate"}
 
@@ -55,7 +53,7 @@ def reliability_figure(summary: dict[str, Any], series: tuple[tuple[str, str], .
     ax.plot([0, 1], [0, 1], color="grey", ls="--", lw=1, label="perfect calibration")
     for k, (name, label) in enumerate(series):
         used = [b for b in summary[f"reliability{name}"] if b["count"]]
-        ax.plot([b["forecast"] for b in used], [b["observed"] for b in used], "o-", color=SERIES_COLORS[k],
+        ax.plot([b["forecast"] for b in used], [b["observed"] for b in used], "o-", color=plots.COLORS[k],
                 label=f"{label} (Brier {summary[f'brier{name}']:.3f})", alpha=1.0 if k == 0 else 0.6)
         for b in used if k == 0 else ():
             ax.annotate(f"n={b['count']}", (b["forecast"], b["observed"]), xytext=(5, -10),
@@ -90,8 +88,7 @@ def pit_figure(summary: dict[str, Any]) -> Any:
 # --- the cross-validated backtest ---------------------------------------------------------------
 
 #: The three forecasters of a cross-validated backtest, as the report names them.
-FORECASTERS = {"": "learned priors, recalibrated", "_uncalibrated": "learned priors, not recalibrated",
-               "_judgement": "judgement priors", "_base": "base rate"}
+FORECASTERS = {"": "learned priors (out of sample)", "_judgement": "judgement priors", "_base": "base rate"}
 
 
 def cv_lines(cv: dict[str, Any]) -> list[str]:
@@ -101,13 +98,9 @@ def cv_lines(cv: dict[str, Any]) -> list[str]:
            f"learned without its group); the event happened in {s['happened']}."]
     for name, label in FORECASTERS.items():
         out.append(f"  {label:<32} Brier {s[f'brier{name}']:.4f}   log score {s[f'log_score{name}']:+.4f}")
-    out.append(f"Brier skill of the learned priors, recalibrated: {s['brier_skill_vs_base']:+.3f} against the base "
-               f"rate, {s['brier_skill_vs_uncalibrated']:+.3f} against the same not recalibrated, "
-               f"{s['brier_skill_vs_judgement']:+.3f} against the judgement priors (against the base rate, not "
-               f"recalibrated: {s['brier_skill_uncalibrated_vs_base']:+.3f}; judgement: "
+    out.append(f"Brier skill of the learned priors: {s['brier_skill_vs_base']:+.3f} against the base rate, "
+               f"{s['brier_skill_vs_judgement']:+.3f} against the judgement priors (judgement against the base rate: "
                f"{s['brier_skill_judgement_vs_base']:+.3f}).")
-    r = cv["recalibration"]
-    out.append(f"Recalibration fitted on the whole library: logit p' = {r['a']:+.3f} + {r['b']:.3f} × logit p.")
     e = s["extremes"]
     out.append(f"Confident misses (learned): {e['below_low_happened']} below {e['low']:.2f} that happened, "
                f"{e['above_high_not']} above {e['high']:.2f} that did not ({e['share']:.1%} of forecasts).")
@@ -126,9 +119,7 @@ def cv_write(folder: Path, cv: dict[str, Any], settings: dict[str, Any], cases: 
 
 def cv_reliability_figure(summary: dict[str, Any]) -> Any:
     """Reliability of the learned and the judgement priors' forecasts (10 bins, with counts)."""
-    return reliability_figure(summary, (("", "learned priors, recalibrated"),
-                                        ("_uncalibrated", "learned priors, not recalibrated"),
-                                        ("_judgement", "judgement priors")),
+    return reliability_figure(summary, (("", "learned priors"), ("_judgement", "judgement priors")),
                               f"Cross-validated: {summary['forecasts']} forecasts, {summary['cases']} cases")
 
 
@@ -203,8 +194,6 @@ def cv_markdown(cv: dict[str, Any], settings: dict[str, Any], command: str) -> s
              f"grid (seed {settings['seed']}, {settings['particles']:,} particles per population, target ESS "
              f"{settings['target_ess']:,}); then, for each group of cases, priors learned from the *other* groups "
              "only (leave-one-group-out: talks that share a deadline or are rounds of one talk leave together), "
-             "the recalibration of the learned priors' probabilities from the other groups' out-of-sample "
-             "forecasts only (nested: each of them made with priors learned without it and the held-out group), "
              "and the base rate from the other groups too. The numbers are as measured.", "",
              f"**{s['forecasts']} forecasts of {s['cases']} cases in {s['groups']} groups; the event happened in "
              f"{s['happened']}.**", "",
@@ -212,15 +201,9 @@ def cv_markdown(cv: dict[str, Any], settings: dict[str, Any], command: str) -> s
     for name, label in FORECASTERS.items():
         lines.append(f"| {label} | {s[f'brier{name}']:.4f} | {s[f'log_score{name}']:.4f} |")
     e, ej = s["extremes"], s["extremes_judgement"]
-    r = cv["recalibration"]
-    lines += ["", f"Brier skill of the learned priors, recalibrated (the forecast `python -m sim forecast` and the "
-              f"page give): **{s['brier_skill_vs_base']:+.3f} against the base rate**, "
-              f"{s['brier_skill_vs_uncalibrated']:+.3f} against the same forecasts not recalibrated and "
-              f"{s['brier_skill_vs_judgement']:+.3f} against the judgement priors. Not recalibrated, the learned "
-              f"priors' skill against the base rate is {s['brier_skill_uncalibrated_vs_base']:+.3f}; the judgement "
-              f"priors' {s['brier_skill_judgement_vs_base']:+.3f}.", "",
-              f"The recalibration fitted on the whole library (in `scenarios/library/learned.toml`): logit p' = "
-              f"{r['a']:+.3f} + {r['b']:.3f} × logit p.", "",
+    lines += ["", f"Brier skill of the learned priors: **{s['brier_skill_vs_base']:+.3f} against the base rate** "
+              f"and {s['brier_skill_vs_judgement']:+.3f} against the judgement priors; the judgement priors' own skill "
+              f"against the base rate is {s['brier_skill_judgement_vs_base']:+.3f}.", "",
               f"Confident misses: the learned priors gave below {e['low']:.2f} to {e['below_low_happened']} events "
               f"that happened and above {e['high']:.2f} to {e['above_high_not']} that did not ({e['share']:.1%} of the "
               f"forecasts); the judgement priors {ej['below_low_happened']} and {ej['above_high_not']} "
@@ -235,25 +218,22 @@ def cv_markdown(cv: dict[str, Any], settings: dict[str, Any], command: str) -> s
     for h, w in zip(priors.GRID, cv["weights"], strict=True):
         if w > 0:
             lines.append(f"| {h.reservation_shift:+.2f} | {h.pressure_scale:g} | {h.pace_scale:g} | {w:.3f} |")
-    lines += ["", "Per fold (the priors and recalibration each group was forecast with):", "",
-              "| group left out | points (weight) | recalibration a | b |", "|---|---|---:|---:|"]
+    lines += ["", "Per fold (the priors each group was forecast with):", "", "| group left out | points (weight) |",
+              "|---|---|"]
     for group, w in cv["folds"].items():
         pts = "; ".join(f"{priors.GRID[k].label()} ({x:.2f})" for k, x in sorted(enumerate(w), key=lambda kv: -kv[1])
                         if x > 0)
-        m = cv["fold_recalibrations"][group]
-        lines.append(f"| {group} | {pts} | {m['a']:+.3f} | {m['b']:.3f} |")
+        lines.append(f"| {group} | {pts} |")
     lines += ["", "## Per case", "",
               "Mean Brier and log score of each case's forecasts; where the learned priors lose to the base rate "
               "(in Brier score), why.", "",
-              "| case | group | forecasts | happened | mean p (learned, recalibrated) | Brier learned "
-              "| not recalibrated | judgement | base rate | log score learned | judgement | base rate "
-              "| why it loses to the base rate |",
-              "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+              "| case | group | forecasts | happened | mean p (learned) | Brier learned | judgement | base rate "
+              "| log score learned | judgement | base rate | why it loses to the base rate |",
+              "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     for c in backtest.by_case(rows):
         why = why_cv(c)
         lines.append(f"| {c['case']} | {c['group']} | {c['forecasts']} | {c['happened']} | {c['p']:.2f} | "
-                     f"{c['brier']:.3f} | {c['brier_uncalibrated']:.3f} | {c['brier_judgement']:.3f} | "
-                     f"{c['brier_base']:.3f} | "
+                     f"{c['brier']:.3f} | {c['brier_judgement']:.3f} | {c['brier_base']:.3f} | "
                      f"{c['log_score']:.3f} | {c['log_score_judgement']:.3f} | {c['log_score_base']:.3f} | {why} |")
     lines += ["", "## Sources", "", "Each library row lists the public reporting that confirms it "
               "(`sources` in `scenarios/library/cases.toml`); case files cite theirs in their headers.", ""]

@@ -39,7 +39,6 @@ import pyarrow as pa
 
 from sim import analysis, records, runner
 from sim.forecast.inference import Batch, Result, smc
-from sim.forecast.recalibration import Recalibration
 from sim.outcomes import Outcomes
 from sim.scenario import MILESTONES, Position, Progress, Scenario
 from sim.world import Known, sample_worlds, uniforms
@@ -309,15 +308,10 @@ class Forecast:
     result: Result
     fit: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-    calibration: Recalibration | None = None  # learned across cases (priors.forecast), for the headline
 
     def probabilities(self) -> dict[str, dict[str, Any]]:
         """Per milestone, P(reached on or before the summit) and by the horizon: the prior
-        (no record) and the forecast given the record, each with its 95% interval.
-
-        With a recalibration, the headline milestone's probabilities by the summit (prior and
-        forecast, interval ends too) are recalibrated; the worlds' own figure stays beside them
-        as ``model`` (``calibrated`` says which a figure is)."""
+        (no record) and the forecast given the record, each with its 95% interval."""
         sc = self.scenario
         out = {}
         w = self.posterior.column(analysis.WEIGHT).to_numpy()
@@ -327,11 +321,7 @@ class Forecast:
                 day = table.column(f"{m}_day").fill_null(-1).to_numpy(zero_copy_only=False)
                 ok = table.column("error").is_null().to_numpy(zero_copy_only=False)
                 s = analysis.milestone_stats(day, ok, sc.summit_day, weights)
-                before = s["before_summit"]
-                if self.calibration is not None and m == sc.headline and before.get("p") is not None:
-                    before = {**before, "model": before["p"], "calibrated": True,
-                              **{k: float(self.calibration(before[k])) for k in ("p", "low", "high")}}
-                stats[name] = {"before_summit": before, "by_horizon": s["by_horizon"]}
+                stats[name] = {"before_summit": s["before_summit"], "by_horizon": s["by_horizon"]}
             out[m] = {"label": label, **stats}
         return out
 

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import copy
-import dataclasses
 import datetime as dt
 import hashlib
 import itertools
@@ -42,7 +41,6 @@ from typing import Any
 
 import numpy as np
 
-from sim.forecast.recalibration import IDENTITY, Recalibration
 from sim.scenario import Scenario, ScenarioError, parse_scenario
 
 #: Grid points whose hyperposterior weight is below this are dropped from the mixture.
@@ -176,8 +174,8 @@ def fingerprint(paths: Iterable[Path]) -> str:
 
 
 def write_learned(path: Path, w: np.ndarray, *, fingerprint_: str, seed: int, particles: int, target_ess: float,
-                  cases: int, forecasts: int, command: str, calibration: Recalibration = IDENTITY) -> None:
-    """The learned hyperposterior and recalibration as a small TOML file (atomically)."""
+                  cases: int, forecasts: int, command: str) -> None:
+    """The learned hyperposterior as a small TOML file (atomically)."""
     lines = ["# Behavioural priors learned across the case library (sim/forecast/priors.py).",
              f"# Written by: {command}", "# Do not edit: refit instead.", "",
              f'library_sha256 = "{fingerprint_}"', f"seed = {seed}", f"particles = {particles}",
@@ -186,8 +184,6 @@ def write_learned(path: Path, w: np.ndarray, *, fingerprint_: str, seed: int, pa
     for h, weight in zip(GRID, w, strict=True):
         if weight > 0:
             lines += ["[[points]]", *(f"{k} = {v:g}" for k, v in asdict(h).items()), f"weight = {weight:.6f}", ""]
-    lines += ["# logit p' = a + b logit p, applied to P(headline by the deadline) (sim/forecast/recalibration.py)",
-              "[calibration]", f"a = {calibration.a:.6f}", f"b = {calibration.b:.6f}", ""]
     tmp = path.with_suffix(".tmp")
     tmp.write_text("\n".join(lines), encoding="utf-8")
     tmp.replace(path)
@@ -195,18 +191,15 @@ def write_learned(path: Path, w: np.ndarray, *, fingerprint_: str, seed: int, pa
 
 @dataclass(frozen=True)
 class Learned:
-    """Learned priors: grid points with their weights, the recalibration of the headline's
-    probability, and what they were fitted on."""
+    """Learned priors: grid points with their weights, and what they were fitted on."""
 
     points: tuple[tuple[Hyper, float], ...]
     library_sha256: str
     fitted: str
-    calibration: Recalibration = IDENTITY
 
     def describe(self) -> str:
-        """The mixture and the recalibration in words."""
-        return ("; ".join(f"{w:.0%} {h.label()}" for h, w in self.points)
-                + ("" if self.calibration.identity else f"; recalibrated {self.calibration.describe()}"))
+        """The mixture in words."""
+        return "; ".join(f"{w:.0%} {h.label()}" for h, w in self.points)
 
 
 def learned_path() -> Path:
@@ -240,14 +233,7 @@ def load_learned(path: Path | None = None) -> Learned | None:
         points.append((h, w))
     if not points or not math.isclose(sum(w for _, w in points), 1.0, abs_tol=1e-4):
         raise ScenarioError(str(path), "points", "weights must be given and sum to 1")
-    cal = data.get("calibration", {})
-    try:
-        calibration = Recalibration(float(cal.get("a", 0.0)), float(cal.get("b", 1.0)))
-    except (AttributeError, TypeError, ValueError) as exc:
-        raise ScenarioError(str(path), "calibration", f"needs numbers a and b ({exc})") from None
-    if not (math.isfinite(calibration.a) and math.isfinite(calibration.b) and calibration.b > 0):
-        raise ScenarioError(str(path), "calibration", "a must be finite and b positive (a monotone map)")
-    return Learned(tuple(points), str(data.get("library_sha256", "")), str(data.get("fitted", "")), calibration)
+    return Learned(tuple(points), str(data.get("library_sha256", "")), str(data.get("fitted", "")))
 
 
 def learned_scenarios(scenario: Scenario, learned: Learned) -> list[tuple[Scenario, float]]:
@@ -290,5 +276,4 @@ def forecast(scenario: Scenario, as_of: dt.date | None, *, priors: str = "learne
         # the GIL; each is the same forecast whichever thread runs it
         with cf.ThreadPoolExecutor(max_workers=min(len(parts), os.cpu_count() or 1)) as pool:
             fcs = list(pool.map(one, parts))
-    pooled = conditioning.combine([(fc, w) for fc, (_, w, _) in zip(fcs, parts, strict=True)])
-    return dataclasses.replace(pooled, calibration=learned.calibration)
+    return conditioning.combine([(fc, w) for fc, (_, w, _) in zip(fcs, parts, strict=True)])

@@ -104,12 +104,8 @@ def headline(data: dict[str, Any]) -> str:
     m = data["probabilities"][data["headline_milestone"]]
     f, p = m["forecast"]["before_summit"], m["prior"]["before_summit"]
     given = f" | record to {data['as_of']}" if data["as_of"] else ""
-    line = (f"P({m['label']} by {data['summit']}{given}) = {f['p']:.2f} [{f['low']:.2f}, {f['high']:.2f}] "
+    return (f"P({m['label']} by {data['summit']}{given}) = {f['p']:.2f} [{f['low']:.2f}, {f['high']:.2f}] "
             f"(prior {p['p']:.2f}), ESS {data['ess']:,.0f}")
-    if f.get("calibrated"):
-        line += (f"\n  recalibrated across the case library; in the model's worlds {f['model']:.2f} "
-                 f"(prior {p['model']:.2f})")
-    return line
 
 
 def write(fc: Forecast, out_dir: Path, seconds: float, *, make_plots: bool = True,
