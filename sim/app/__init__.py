@@ -56,7 +56,11 @@ address but loopback, the page shows only a refusal (give ``--host 127.0.0.1``).
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import gc
 import os
+import threading
+from collections.abc import Callable
 
 import solara
 
@@ -85,6 +89,30 @@ with contextlib.suppress(ImportError, AttributeError):  # also when served by `s
     # a closed tab's session (its settings, model, results and figures) is freed after this
     # (Solara keeps it 24 h by default, for a reconnect: the server grew with every visitor)
     solara.server.settings.kernel.cull_timeout = CULL_TIMEOUT
+
+#: How long after a session closes the server hands freed memory back to the system.
+TRIM_DELAY = 2.0
+
+
+def release_memory() -> None:
+    """Collect garbage and give the heap's free pages back to the system (glibc's ``malloc_trim``;
+    elsewhere only the collection). A session's arrays are freed when it closes, but glibc keeps
+    the freed pages in its per-thread arenas, so the server's resident memory would not fall."""
+    gc.collect()
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
+def _on_session() -> Callable[[], None]:
+    """On a session's start: what to do when it closes (release its memory, once its state is dropped)."""
+    def closed() -> None:
+        timer = threading.Timer(TRIM_DELAY, release_memory)
+        timer.daemon = True
+        timer.start()
+    return closed
+
+
+solara.lifecycle.on_kernel_start(_on_session)
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1", "")
 
