@@ -184,7 +184,7 @@ def test_the_cross_validated_backtest_is_the_same_on_any_worker_count(tmp_path):
     assert not (library.parent / "learned.toml").exists()  # only --write-priors or --report write it
     md = backtest_report.cv_markdown(ja, ja["settings"], "python -m sim backtest --report")
     s = ja["summary"]
-    assert f"| learned priors (out of sample) | {s['brier']:.4f} | {s['log_score']:.4f} |" in md
+    assert f"| learned priors, per kind of talk | {s['brier']:.4f} | {s['log_score']:.4f} |" in md
     assert all(f"| {r['case']} |" in md for r in ja["forecasts"])
 
 

@@ -90,6 +90,33 @@ def test_a_malformed_learned_file_is_named(tmp_path):
     path.write_text("[[points]]\nreservation_shift = 0\npressure_scale = 1\npace_scale = 1\nweight = 0.5\n")
     with pytest.raises(ScenarioError, match="sum to 1"):
         priors.load_learned(path)
+    path.write_text("[[points]]\nreservation_shift = 0\npressure_scale = 1\npace_scale = 1\nweight = 1\n"
+                    "[[kinds.meeting.points]]\nreservation_shift = 0\npressure_scale = 7\npace_scale = 1\nweight = 1\n")
+    with pytest.raises(ScenarioError, match=r"kinds\.meeting\.points\[0\]"):
+        priors.load_learned(path)
+
+
+def test_each_kind_of_talk_has_its_own_learned_priors(tmp_path):
+    path = tmp_path / "learned.toml"
+    pooled, meeting = np.zeros(len(priors.GRID)), np.zeros(len(priors.GRID))
+    pooled[priors.JUDGEMENT] = 1.0
+    meeting[[0, 5]] = [0.25, 0.75]
+    priors.write_learned(path, pooled, fingerprint_="x", seed=0, particles=10, target_ess=5, cases=2, forecasts=2,
+                         command="test", kinds={"meeting": meeting})
+    learned = priors.load_learned(path)
+    assert learned is not None
+    assert learned.points_for("meeting") == ((priors.GRID[0], 0.25), (priors.GRID[5], 0.75))
+    assert learned.points_for("tariff_threat") == learned.points_for("") == ((priors.Hyper(), 1.0),)
+    assert learned.describe("meeting").startswith("the meeting talks: ")
+
+
+def test_the_hyperposterior_of_a_kind_is_learned_from_that_kind_only():
+    per_case = {"a": np.zeros(len(priors.GRID)), "b": np.zeros(len(priors.GRID))}
+    per_case["a"][3] = 5.0
+    per_case["b"][7] = 5.0
+    assert priors.weights(per_case, only=["b"]).argmax() == 7
+    assert priors.weights(per_case, only=["a", "b"], without=["a"]).argmax() == 7
+    assert set(np.flatnonzero(priors.weights(per_case))) == {3, 7}
 
 
 def test_cross_validation_never_sees_the_held_out_outcomes():
@@ -113,6 +140,15 @@ def test_cross_validation_never_sees_the_held_out_outcomes():
             y2[f] = 0.0
     a = backtest.cross_validate(grid)
     b = backtest.cross_validate(dataclasses.replace(grid, cases=flipped_cases, y=y2))
-    same = [(ra["p"], ra["p_base"]) for ra in a["forecasts"] if ra["group"] == group]
-    assert same == [(rb["p"], rb["p_base"]) for rb in b["forecasts"] if rb["group"] == group]
+    same = [(ra["p"], ra["p_pooled"], ra["p_base"], ra["p_base_kind"]) for ra in a["forecasts"] if ra["group"] == group]
+    assert same == [(rb["p"], rb["p_pooled"], rb["p_base"], rb["p_base_kind"]) for rb in b["forecasts"]
+                    if rb["group"] == group]
     assert not math.isnan(a["summary"]["brier"])
+    # and a kind's forecasts are learned from that kind only: the other kind's outcomes move only the pooled
+    kind = cases[0].scenario.kind
+    other = next(c.scenario.kind for c in cases if c.scenario.kind != kind)
+    y3 = np.array([1.0 - v if cases[ci].scenario.kind == other else v for v, (ci, _, _) in zip(y, keys, strict=True)])
+    c = backtest.cross_validate(dataclasses.replace(grid, y=y3))
+    assert ([r["p"] for r in a["forecasts"] if r["kind"] == kind]
+            == [r["p"] for r in c["forecasts"] if r["kind"] == kind])
+    assert [r["p_pooled"] for r in a["forecasts"]] != [r["p_pooled"] for r in c["forecasts"]]

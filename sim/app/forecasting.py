@@ -157,7 +157,7 @@ def run_forecast(scenario: Scenario, as_of: dt.date | None, seed: int,
     return PageForecast(MILESTONES[question], scenario.deadline, as_of, f["p"], f["low"], f["high"], p["p"], p["low"],
                         p["high"], data["ess"], describe_record(scenario, as_of),
                         f"python -m sim forecast {scenario_path_name(scenario)}{date} --seed {seed}",
-                        tuple(data["warnings"]), _priors_used())
+                        tuple(data["warnings"]), _priors_used(scenario.kind))
 
 
 #: Forecasts the server keeps, by what produced them (a forecast is a function of them alone).
@@ -166,11 +166,11 @@ _CACHE: OrderedDict[Hashable, PageForecast] = OrderedDict()
 _CACHE_LOCK = threading.Lock()
 
 
-def _priors_used() -> str:
+def _priors_used(kind: str) -> str:
     learned = priors.load_learned()
     if learned is None:
         return "the scenario's own judgement (no learned priors written)"
-    return f"learned across the case library ({learned.describe()})"
+    return f"learned across the case library ({learned.describe(kind)})"
 
 
 def cached_forecast(key: Hashable, scenario: Scenario, as_of: dt.date | None, seed: int,

@@ -134,12 +134,15 @@ def cmd_forecast(args: argparse.Namespace) -> int:
     if learned is not None:
         j = judgement.probabilities()[scenario.headline]["forecast"]["before_summit"]
         extra = {"judgement_priors": {"p": j["p"], "low": j["low"], "high": j["high"], "ess": judgement.result.ess},
-                 "priors": {"learned": [{**dataclasses.asdict(h), "weight": w} for h, w in learned.points]}}
+                 "priors": {"learned": [{**dataclasses.asdict(h), "weight": w}
+                                        for h, w in learned.points_for(scenario.kind)],
+                            "kind": scenario.kind or None}}
     data = forecast_report.write(fc, out_dir, time.perf_counter() - t0, make_plots=not args.no_plots, extra=extra)
     print(forecast_report.headline(data))
     if learned is not None:
         j = extra["judgement_priors"]
-        print(f"  with priors learned across the case library ({learned.describe()}; scenarios/library/learned.toml)")
+        print(f"  with priors learned across the case library ({learned.describe(scenario.kind)}; "
+              "scenarios/library/learned.toml)")
         print(f"  with the scenario's own judgement priors: {j['p']:.2f} [{j['low']:.2f}, {j['high']:.2f}], "
               f"ESS {j['ess']:,.0f} (--priors judgement)")
     print("\n".join(forecast_report.report(data)[1:]))
@@ -217,7 +220,8 @@ def _backtest_cross_validated(args: argparse.Namespace) -> int:
         priors.write_learned(out, np.array(cv["weights"]), fingerprint_=priors.fingerprint(sources),
                              seed=args.seed, particles=args.particles, target_ess=args.target_ess,
                              cases=len(cases), forecasts=cv["summary"]["forecasts"],
-                             command="python -m sim " + " ".join(sys.argv[1:]))
+                             command="python -m sim " + " ".join(sys.argv[1:]),
+                             kinds={kind: np.array(w) for kind, w in cv["kinds"].items()})
         print(f"Learned priors: {out}")
     if args.report:
         docs = Path("docs")

@@ -206,9 +206,21 @@ def grid(cases: list[Case], *, seed: int, particles: int, target_ess: float, wor
     return Grid(cases, keys, p, y, refused, pits)
 
 
+def _learned(g: Grid, w: np.ndarray, f: int) -> tuple[float, np.ndarray]:
+    """Forecast ``f`` under the learned priors ``w`` (points that refused it dropped): its
+    probability (½ if every point refused) and the weights used."""
+    ww = w * ~g.refused[:, f]
+    if not ww.sum():
+        return 0.5, ww
+    return float(priors.mixture(np.nan_to_num(g.p[:, f], nan=0.0), ww / ww.sum())), ww
+
+
 def cross_validate(g: Grid) -> dict[str, Any]:
-    """Each forecast three ways — priors learned without its group, the judgement priors, and
-    the base rate out of its group — scored; the hyperposterior of each fold and of the whole library.
+    """Each forecast five ways — priors learned without its group from the cases of its kind
+    (the product's forecast: :mod:`sim.forecast.priors`), the same from every kind's cases
+    ("pooled"), the judgement priors, the base rate out of its group, and the base rate out of its
+    group among the talks of its kind — scored; the hyperposteriors of each fold and of the whole
+    library. A case of no kind, or of a kind with no case outside its group, takes the pooled priors.
 
     A refused forecast (the record beyond a point's reach) scores as a probability of ``EPS``
     given to what happened in the fit; scored, it falls back to ½ (no forecast) and is counted.
@@ -218,39 +230,55 @@ def cross_validate(g: Grid) -> dict[str, Any]:
     case_of = np.array([ci for ci, _, _ in g.keys])
     per_case = priors.case_log_likelihood(log_scores, case_of)
     groups = list(dict.fromkeys(c.group for c in g.cases))
+    of_kind = {kind: [ci for ci, c in enumerate(g.cases) if c.scenario.kind == kind]
+               for kind in dict.fromkeys(c.scenario.kind for c in g.cases) if kind}
     folds: dict[str, list[float]] = {}
+    fold_kinds: dict[str, dict[str, list[float]]] = {}
     rows = []
     p_judgement = np.nan_to_num(g.p[priors.JUDGEMENT], nan=0.5)
     for group in groups:
         members = [ci for ci, c in enumerate(g.cases) if c.group == group]
-        w = priors.weights(per_case, without=members)
-        folds[group] = w.tolist()
+        pooled = priors.weights(per_case, without=members)
+        folds[group] = pooled.tolist()
+        by_kind = {kind: priors.weights(per_case, without=members, only=cases) for kind, cases in of_kind.items()
+                   if set(cases) - set(members)}
+        fold_kinds[group] = {kind: w.tolist() for kind, w in by_kind.items()}
         base, hits, n = base_rate_without(g.cases, group)
         for f, (ci, j, o) in enumerate(g.keys):
             if ci not in members:
                 continue
-            ok = ~g.refused[:, f]
-            ww = w * ok
-            p_learned = float(priors.mixture(np.nan_to_num(g.p[:, f], nan=0.0), ww / ww.sum())) if ww.sum() else 0.5
             case, y = g.cases[ci], bool(g.y[f])
+            kind = case.scenario.kind
+            p_learned, ww = _learned(g, by_kind.get(kind, pooled), f)
+            p_pooled = _learned(g, pooled, f)[0]
+            base_kind, hits_kind, n_kind = (base_rate_without([g.cases[k] for k in of_kind[kind]], group)
+                                            if kind in by_kind else (base, hits, n))
             pit_learned = {k: float(np.nansum(ww * np.nan_to_num(v)) / ww.sum()) for k, v in g.pits[f].items()
                            if ww.sum()}
             pj = float(p_judgement[f])
             rows.append({
-                "case": case.title, "file": case.path, "group": group, "outcome": case.outcomes[o].label,
-                "as_of": case.forecast_dates[j].isoformat(), "happened": y,
-                "p": p_learned, "p_judgement": pj, "p_base": base, "base_source": f"{hits} of {n} outside the group",
+                "case": case.title, "file": case.path, "group": group, "kind": kind or "(none)",
+                "outcome": case.outcomes[o].label, "as_of": case.forecast_dates[j].isoformat(), "happened": y,
+                "p": p_learned, "p_pooled": p_pooled, "p_judgement": pj, "p_base": base, "p_base_kind": base_kind,
+                "base_source": f"{hits} of {n} outside the group",
+                "base_kind_source": f"{hits_kind} of {n_kind} of its kind outside the group",
                 "refused": int(g.refused[:, f].sum()), "refused_judgement": bool(g.refused[priors.JUDGEMENT, f]),
-                "log_score": log_score(p_learned, y), "log_score_judgement": log_score(pj, y),
-                "log_score_base": log_score(base, y),
-                "brier": (p_learned - y) ** 2, "brier_judgement": (pj - y) ** 2, "brier_base": (base - y) ** 2,
+                **{f"{rule}{name}": fn(q, y) for name, q in (("", p_learned), ("_pooled", p_pooled),
+                                                             ("_judgement", pj), ("_base", base),
+                                                             ("_base_kind", base_kind))
+                   for rule, fn in (("log_score", log_score), ("brier", _brier))},
                 "terms": [{"issue": k, "pit": v} for k, v in pit_learned.items()],
                 "terms_judgement": [{"issue": k, "pit": float(v[priors.JUDGEMENT])} for k, v in g.pits[f].items()],
             })
     full = priors.weights(per_case)
-    return {"forecasts": rows, "summary": summarize_cv(rows), "folds": folds, "weights": full.tolist(),
-            "grid": [asdict(h) for h in priors.GRID], "case_log_likelihood": {
-                g.cases[ci].path: ll.tolist() for ci, ll in per_case.items()}}
+    kinds = {kind: priors.weights(per_case, only=cases).tolist() for kind, cases in of_kind.items()}
+    return {"forecasts": rows, "summary": summarize_cv(rows), "folds": folds, "fold_kinds": fold_kinds,
+            "weights": full.tolist(), "kinds": kinds, "grid": [asdict(h) for h in priors.GRID],
+            "case_log_likelihood": {g.cases[ci].path: ll.tolist() for ci, ll in per_case.items()}}
+
+
+def _brier(p: float, y: bool) -> float:
+    return (p - y) ** 2
 
 
 def summarize_cv(rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -258,11 +286,12 @@ def summarize_cv(rows: list[dict[str, Any]]) -> dict[str, Any]:
     y = np.array([r["happened"] for r in rows], dtype=float)
     out: dict[str, Any] = {"forecasts": len(rows), "cases": len({r["file"] for r in rows}),
                            "groups": len({r["group"] for r in rows}), "happened": int(y.sum()),
-                           **_mean_scores(rows, ("", "_judgement", "_base"))}
-    for ref in ("judgement", "base"):
+                           **_mean_scores(rows, ("", "_pooled", "_judgement", "_base", "_base_kind"))}
+    for ref in ("pooled", "judgement", "base", "base_kind"):
         out[f"brier_skill_vs_{ref}"] = scores.skill(out["brier"], out[f"brier_{ref}"])
     out["brier_skill_judgement_vs_base"] = scores.skill(out["brier_judgement"], out["brier_base"])
-    for name in ("", "_judgement"):
+    out["brier_skill_pooled_vs_base"] = scores.skill(out["brier_pooled"], out["brier_base"])
+    for name in ("", "_pooled", "_judgement"):
         p = np.array([r[f"p{name}"] for r in rows])
         out[f"reliability{name}"] = scores.reliability(p, y, bins=10)
         out[f"extremes{name}"] = scores.extremes(p, y)
@@ -279,8 +308,9 @@ def by_case(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         rs = [r for r in rows if r["file"] == file]
         item: dict[str, Any] = {"case": rs[0]["case"], "file": file, "group": rs[0]["group"], "forecasts": len(rs),
                                 "happened": sum(r["happened"] for r in rs),
-                                **_mean_scores(rs, ("", "_judgement", "_base"))}
-        for name in ("", "_judgement", "_base"):
+                                "kind": rs[0]["kind"],
+                                **_mean_scores(rs, ("", "_pooled", "_judgement", "_base", "_base_kind"))}
+        for name in ("", "_pooled", "_judgement", "_base", "_base_kind"):
             item[f"p{name}"] = float(np.mean([r[f"p{name}"] for r in rs]))
         out.append(item)
     return out

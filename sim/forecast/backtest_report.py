@@ -11,6 +11,8 @@ import numpy as np
 
 from sim import plots, records
 
+#: One colour per forecaster in a reliability diagram.
+SERIES_COLORS = (plots.COLORS[0], "#7f8c8d", plots.COLORS[1])
 #: How the report names the references.
 REFERENCES = {"": "forecast (record)", "_prior": "prior (no record)", "_base": "base rate"}
 
@@ -53,7 +55,7 @@ def reliability_figure(summary: dict[str, Any], series: tuple[tuple[str, str], .
     ax.plot([0, 1], [0, 1], color="grey", ls="--", lw=1, label="perfect calibration")
     for k, (name, label) in enumerate(series):
         used = [b for b in summary[f"reliability{name}"] if b["count"]]
-        ax.plot([b["forecast"] for b in used], [b["observed"] for b in used], "o-", color=plots.COLORS[k],
+        ax.plot([b["forecast"] for b in used], [b["observed"] for b in used], "o-", color=SERIES_COLORS[k],
                 label=f"{label} (Brier {summary[f'brier{name}']:.3f})", alpha=1.0 if k == 0 else 0.6)
         for b in used if k == 0 else ():
             ax.annotate(f"n={b['count']}", (b["forecast"], b["observed"]), xytext=(5, -10),
@@ -88,7 +90,8 @@ def pit_figure(summary: dict[str, Any]) -> Any:
 # --- the cross-validated backtest ---------------------------------------------------------------
 
 #: The three forecasters of a cross-validated backtest, as the report names them.
-FORECASTERS = {"": "learned priors (out of sample)", "_judgement": "judgement priors", "_base": "base rate"}
+FORECASTERS = {"": "learned priors, per kind of talk", "_pooled": "learned priors, all kinds pooled",
+               "_judgement": "judgement priors", "_base": "base rate", "_base_kind": "base rate of the kind"}
 
 
 def cv_lines(cv: dict[str, Any]) -> list[str]:
@@ -98,9 +101,11 @@ def cv_lines(cv: dict[str, Any]) -> list[str]:
            f"learned without its group); the event happened in {s['happened']}."]
     for name, label in FORECASTERS.items():
         out.append(f"  {label:<32} Brier {s[f'brier{name}']:.4f}   log score {s[f'log_score{name}']:+.4f}")
-    out.append(f"Brier skill of the learned priors: {s['brier_skill_vs_base']:+.3f} against the base rate, "
-               f"{s['brier_skill_vs_judgement']:+.3f} against the judgement priors (judgement against the base rate: "
-               f"{s['brier_skill_judgement_vs_base']:+.3f}).")
+    out.append(f"Brier skill of the learned priors (per kind): {s['brier_skill_vs_base']:+.3f} against the base "
+               f"rate, {s['brier_skill_vs_base_kind']:+.3f} against the base rate of the kind, "
+               f"{s['brier_skill_vs_pooled']:+.3f} against the pooled priors, {s['brier_skill_vs_judgement']:+.3f} "
+               f"against the judgement priors (against the base rate, pooled: {s['brier_skill_pooled_vs_base']:+.3f}; "
+               f"judgement: {s['brier_skill_judgement_vs_base']:+.3f}).")
     e = s["extremes"]
     out.append(f"Confident misses (learned): {e['below_low_happened']} below {e['low']:.2f} that happened, "
                f"{e['above_high_not']} above {e['high']:.2f} that did not ({e['share']:.1%} of forecasts).")
@@ -114,12 +119,13 @@ def cv_write(folder: Path, cv: dict[str, Any], settings: dict[str, Any], cases: 
                                                   "git_commit": records.git_commit(), "versions": records.versions()})
     return [plots.save_figure(cv_reliability_figure(cv["summary"]), folder / "reliability.png"),
             plots.save_figure(cv_pit_figure(cv["summary"]), folder / "pit.png"),
-            plots.save_figure(learned_priors_figure(cv["weights"], cases), folder / "learned_priors.png")]
+            plots.save_figure(learned_priors_figure(cv["kinds"], cases), folder / "learned_priors.png")]
 
 
 def cv_reliability_figure(summary: dict[str, Any]) -> Any:
     """Reliability of the learned and the judgement priors' forecasts (10 bins, with counts)."""
-    return reliability_figure(summary, (("", "learned priors"), ("_judgement", "judgement priors")),
+    return reliability_figure(summary, (("", "learned priors, per kind"), ("_pooled", "learned priors, pooled"),
+                                        ("_judgement", "judgement priors")),
                               f"Cross-validated: {summary['forecasts']} forecasts, {summary['cases']} cases")
 
 
@@ -139,44 +145,43 @@ def cv_pit_figure(summary: dict[str, Any]) -> Any:
     return fig
 
 
-def learned_priors_figure(weights: list[float], cases: list[Any]) -> Any:
-    """The learned priors beside the judgement priors: the hyperposterior over the grid, and the
-    densities of the rescaled priors (the US side of the first library case built on the tariff
-    template) under each."""
+def learned_priors_figure(kinds: dict[str, list[float]], cases: list[Any]) -> Any:
+    """The learned priors beside the judgement priors, one row per kind of talk: the
+    hyperposterior over the grid, and the densities of the rescaled priors (the US side of the
+    kind's first case) under the judgement and under the learned mixture."""
+    from sim.distributions import make_dist
     from sim.forecast import priors
 
-    fig = plots.new_figure(11, 3.6)
-    axes = fig.subplots(1, 4)
-    w = np.array(weights)
-    order = np.argsort(-w)[: max(1, int((w > 0).sum()))]
-    axes[0].barh([priors.GRID[k].label().replace(", ", "\n") for k in order][::-1], w[order][::-1],
-                 color=plots.COLORS[0])
-    axes[0].set_xlabel("hyperposterior weight")
-    axes[0].tick_params(axis="y", labelsize=7)
-    axes[0].set_title("learned (whole library)", fontsize=9)
-    case = next((c for c in cases if "tariff" in {i.key for i in c.scenario.issues}), cases[0])
-    side = next(iter(case.document["parties"]))
-    fields = (("reservation", "reservation value", lambda d: d["parties"][side].get("reservation")),
-              ("deadline_cost", "deadline cost (share of surplus)", lambda d: d["parties"][side].get("deadline_cost")),
-              ("beta", "concession exponent β", lambda d: d["parties"][side].get("tactic", {}).get("beta")))
-    from sim.distributions import make_dist
-
-    for ax, (_, label, get) in zip(axes[1:], fields, strict=True):
-        grid_x = np.linspace(0, 2.2 if "β" in label else 1, 400)
-        for k, (name, mix) in enumerate((("judgement", [(priors.Hyper(), 1.0)]),
-                                         ("learned", [(priors.GRID[i], w[i]) for i in order]))):
-            dens = np.zeros_like(grid_x)
-            for h, weight in mix:
-                value = get(priors.apply(case.document, h))
-                if isinstance(value, dict):
-                    dist = make_dist(value)
-                    cdf = dist.cdf(grid_x)
-                    dens += weight * np.gradient(cdf, grid_x)
-            ax.plot(grid_x, dens, color=plots.COLORS[k], lw=2, label=name, ls="-" if k else "--")
-        ax.set_title(label, fontsize=9)
-        ax.set_yticks([])
-        ax.legend(fontsize=8)
-    fig.suptitle("Behavioural priors: judgement and learned across the case library (US side, tariff template)",
+    fig = plots.new_figure(12, 3.2 * max(1, len(kinds)) + 0.6)
+    axes = np.atleast_2d(fig.subplots(max(1, len(kinds)), 4, squeeze=False))
+    for row, (kind, weights) in zip(axes, kinds.items(), strict=False):
+        w = np.array(weights)
+        order = np.argsort(-w)[: max(1, int((w > 0).sum()))]
+        row[0].barh([priors.GRID[k].label().replace(", ", "\n") for k in order][::-1], w[order][::-1],
+                    color=plots.COLORS[0])
+        row[0].set_xlabel("hyperposterior weight")
+        row[0].tick_params(axis="y", labelsize=7)
+        row[0].set_title(f"learned from the {kind.replace('_', ' ')} talks", fontsize=9)
+        case = next(c for c in cases if c.scenario.kind == kind)
+        side = next(iter(case.document["parties"]))
+        fields = (("reservation value", ("reservation",)), ("deadline cost (share of surplus)", ("deadline_cost",)),
+                  ("concession exponent β", ("tactic", "beta")))
+        for ax, (label, path) in zip(row[1:], fields, strict=True):
+            grid_x = np.linspace(0, 2.2 if "β" in label else 1, 400)
+            for k, (name, mix) in enumerate((("judgement", [(priors.Hyper(), 1.0)]),
+                                             ("learned", [(priors.GRID[i], w[i]) for i in order]))):
+                dens = np.zeros_like(grid_x)
+                for h, weight in mix:
+                    value: Any = priors.apply(case.document, h)["parties"][side]
+                    for key in path:
+                        value = value.get(key) if isinstance(value, dict) else None
+                    if isinstance(value, dict):
+                        dens += weight * np.gradient(make_dist(value).cdf(grid_x), grid_x)
+                ax.plot(grid_x, dens, color=plots.COLORS[k], lw=2, label=name, ls="-" if k else "--")
+            ax.set_title(f"{label} ({kind.replace('_', ' ')})", fontsize=9)
+            ax.set_yticks([])
+            ax.legend(fontsize=8)
+    fig.suptitle("Behavioural priors: judgement and learned across the case library, per kind of talk (US side)",
                  fontsize=10)
     return fig
 
@@ -194,16 +199,21 @@ def cv_markdown(cv: dict[str, Any], settings: dict[str, Any], command: str) -> s
              f"grid (seed {settings['seed']}, {settings['particles']:,} particles per population, target ESS "
              f"{settings['target_ess']:,}); then, for each group of cases, priors learned from the *other* groups "
              "only (leave-one-group-out: talks that share a deadline or are rounds of one talk leave together), "
-             "and the base rate from the other groups too. The numbers are as measured.", "",
+             "learned from the cases of the same kind of talk (`kind`: `meeting` or `tariff_threat`) and, for "
+             "comparison, from every kind pooled; the base rates from the other groups too (all talks, and those "
+             "of the same kind). The numbers are as measured.", "",
              f"**{s['forecasts']} forecasts of {s['cases']} cases in {s['groups']} groups; the event happened in "
              f"{s['happened']}.**", "",
              "| | Brier (lower is better) | log score (higher is better) |", "|---|---:|---:|"]
     for name, label in FORECASTERS.items():
         lines.append(f"| {label} | {s[f'brier{name}']:.4f} | {s[f'log_score{name}']:.4f} |")
     e, ej = s["extremes"], s["extremes_judgement"]
-    lines += ["", f"Brier skill of the learned priors: **{s['brier_skill_vs_base']:+.3f} against the base rate** "
-              f"and {s['brier_skill_vs_judgement']:+.3f} against the judgement priors; the judgement priors' own skill "
-              f"against the base rate is {s['brier_skill_judgement_vs_base']:+.3f}.", "",
+    lines += ["", f"Brier skill of the learned priors per kind (what `python -m sim forecast` and the page use): "
+              f"**{s['brier_skill_vs_base']:+.3f} against the base rate**, {s['brier_skill_vs_base_kind']:+.3f} "
+              f"against the base rate of the kind, {s['brier_skill_vs_pooled']:+.3f} against the priors learned "
+              f"from all kinds pooled and {s['brier_skill_vs_judgement']:+.3f} against the judgement priors. Pooled, "
+              f"the learned priors' skill against the base rate is {s['brier_skill_pooled_vs_base']:+.3f}; the "
+              f"judgement priors' {s['brier_skill_judgement_vs_base']:+.3f}.", "",
               f"Confident misses: the learned priors gave below {e['low']:.2f} to {e['below_low_happened']} events "
               f"that happened and above {e['high']:.2f} to {e['above_high_not']} that did not ({e['share']:.1%} of the "
               f"forecasts); the judgement priors {ej['below_low_happened']} and {ej['above_high_not']} "
@@ -212,28 +222,34 @@ def cv_markdown(cv: dict[str, Any], settings: dict[str, Any], command: str) -> s
               "![Learned priors](img/backtest_learned_priors.png)", "",
               "![PIT of realised terms](img/backtest_pit.png)", "",
               "## The learned priors", "",
-              "The hyperposterior over the grid, fitted on the whole library (what `python -m sim forecast` uses by "
-              "default, `scenarios/library/learned.toml`):", "",
-              "| reservation shift | pressure × | pace × | weight |", "|---:|---:|---:|---:|"]
-    for h, w in zip(priors.GRID, cv["weights"], strict=True):
-        if w > 0:
-            lines.append(f"| {h.reservation_shift:+.2f} | {h.pressure_scale:g} | {h.pace_scale:g} | {w:.3f} |")
-    lines += ["", "Per fold (the priors each group was forecast with):", "", "| group left out | points (weight) |",
-              "|---|---|"]
-    for group, w in cv["folds"].items():
-        pts = "; ".join(f"{priors.GRID[k].label()} ({x:.2f})" for k, x in sorted(enumerate(w), key=lambda kv: -kv[1])
-                        if x > 0)
-        lines.append(f"| {group} | {pts} |")
+              "The hyperposteriors over the grid, fitted on the whole library (what `python -m sim forecast` uses "
+              "by default, `scenarios/library/learned.toml`): per kind of talk, and pooled (for a scenario of no "
+              "kind):", "",
+              "| fitted on | reservation shift | pressure × | pace × | weight |", "|---|---:|---:|---:|---:|"]
+    for name, ws in (*((f"{kind} talks", w) for kind, w in cv["kinds"].items()), ("all cases, pooled", cv["weights"])):
+        for h, w in zip(priors.GRID, ws, strict=True):
+            if w > 0:
+                lines.append(f"| {name} | {h.reservation_shift:+.2f} | {h.pressure_scale:g} | {h.pace_scale:g} | "
+                             f"{w:.3f} |")
+    lines += ["", "Per fold (the priors each group was forecast with, per kind):", "",
+              "| group left out | kind | points (weight) |", "|---|---|---|"]
+    for group, by_kind in cv["fold_kinds"].items():
+        for kind, w in by_kind.items():
+            pts = "; ".join(f"{priors.GRID[k].label()} ({x:.2f})"
+                            for k, x in sorted(enumerate(w), key=lambda kv: -kv[1]) if x > 0)
+            lines.append(f"| {group} | {kind} | {pts} |")
     lines += ["", "## Per case", "",
               "Mean Brier and log score of each case's forecasts; where the learned priors lose to the base rate "
               "(in Brier score), why.", "",
-              "| case | group | forecasts | happened | mean p (learned) | Brier learned | judgement | base rate "
-              "| log score learned | judgement | base rate | why it loses to the base rate |",
-              "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+              "| case | kind | group | forecasts | happened | mean p (learned) | Brier learned | pooled | judgement "
+              "| base rate | base rate of the kind | log score learned | judgement | base rate "
+              "| why it loses to the base rate |",
+              "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     for c in backtest.by_case(rows):
         why = why_cv(c)
-        lines.append(f"| {c['case']} | {c['group']} | {c['forecasts']} | {c['happened']} | {c['p']:.2f} | "
-                     f"{c['brier']:.3f} | {c['brier_judgement']:.3f} | {c['brier_base']:.3f} | "
+        lines.append(f"| {c['case']} | {c['kind']} | {c['group']} | {c['forecasts']} | {c['happened']} | "
+                     f"{c['p']:.2f} | {c['brier']:.3f} | {c['brier_pooled']:.3f} | {c['brier_judgement']:.3f} | "
+                     f"{c['brier_base']:.3f} | {c['brier_base_kind']:.3f} | "
                      f"{c['log_score']:.3f} | {c['log_score_judgement']:.3f} | {c['log_score_base']:.3f} | {why} |")
     lines += ["", "## Sources", "", "Each library row lists the public reporting that confirms it "
               "(`sources` in `scenarios/library/cases.toml`); case files cite theirs in their headers.", ""]

@@ -9,7 +9,11 @@ scenario at once (:func:`apply`):
 - ``pressure_scale`` — multiplies both sides' ``deadline_cost`` (0: nobody feels the deadline);
 - ``pace_scale`` — multiplies both sides' concession exponent β (above 1: they concede sooner).
 
-The hyperprior is uniform on a 3 × 3 × 3 grid (:data:`GRID`) around the judgement (0, 1, 1). The
+The hyperprior is uniform on a 3 × 3 × 3 grid (:data:`GRID`) around the judgement (0, 1, 1),
+one hyperposterior per kind of talk (a scenario's ``kind``: the library's templates, ``meeting``
+and ``tariff_threat``), learned from the cases of that kind only — a deadline that is a tariff
+date and one that is a meeting need not be felt alike — and one for all cases together, which
+forecasts a scenario of no kind or of a kind the library has no case of. The
 likelihood of a grid point is that of the library's outcomes given each case's record: for a case,
 the mean over its forecast dates of ln P(what happened | the record to that date, the point) — a
 composite (pseudo-)likelihood that counts each talk once however many dates it has (the dates of
@@ -28,6 +32,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import copy
+import dataclasses
 import datetime as dt
 import hashlib
 import itertools
@@ -145,11 +150,14 @@ def case_log_likelihood(log_scores: np.ndarray, case_of: np.ndarray) -> dict[Any
     return out
 
 
-def weights(per_case: Mapping[Any, np.ndarray], without: Iterable[Any] = ()) -> np.ndarray:
-    """The hyperposterior over the grid (uniform hyperprior) from every case but ``without``,
-    with points under :data:`MIN_WEIGHT` dropped and the rest renormalised."""
+def weights(per_case: Mapping[Any, np.ndarray], without: Iterable[Any] = (),
+            only: Iterable[Any] | None = None) -> np.ndarray:
+    """The hyperposterior over the grid (uniform hyperprior) from every case (or every case in
+    ``only``) but ``without``, with points under :data:`MIN_WEIGHT` dropped and the rest renormalised."""
     skip = set(without)
-    total = sum((ll for case, ll in per_case.items() if case not in skip), np.zeros(len(GRID)))
+    keep = None if only is None else set(only)
+    total = sum((ll for case, ll in per_case.items() if case not in skip and (keep is None or case in keep)),
+                np.zeros(len(GRID)))
     w = np.exp(total - total.max())
     w /= w.sum()
     w[w < MIN_WEIGHT] = 0.0
@@ -174,32 +182,45 @@ def fingerprint(paths: Iterable[Path]) -> str:
 
 
 def write_learned(path: Path, w: np.ndarray, *, fingerprint_: str, seed: int, particles: int, target_ess: float,
-                  cases: int, forecasts: int, command: str) -> None:
-    """The learned hyperposterior as a small TOML file (atomically)."""
+                  cases: int, forecasts: int, command: str, kinds: Mapping[str, np.ndarray] | None = None) -> None:
+    """The learned hyperposterior (of all cases, ``w``, and of each kind's, ``kinds``) as a small
+    TOML file (atomically)."""
     lines = ["# Behavioural priors learned across the case library (sim/forecast/priors.py).",
              f"# Written by: {command}", "# Do not edit: refit instead.", "",
              f'library_sha256 = "{fingerprint_}"', f"seed = {seed}", f"particles = {particles}",
              f"target_ess = {target_ess:g}", f"cases = {cases}", f"forecasts = {forecasts}",
              f"fitted = {dt.date.today().isoformat()}", ""]
-    for h, weight in zip(GRID, w, strict=True):
-        if weight > 0:
-            lines += ["[[points]]", *(f"{k} = {v:g}" for k, v in asdict(h).items()), f"weight = {weight:.6f}", ""]
+    for table, ws in (("points", w), *((f"kinds.{kind}.points", kw) for kind, kw in sorted((kinds or {}).items()))):
+        for h, weight in zip(GRID, ws, strict=True):
+            if weight > 0:
+                lines += [f"[[{table}]]", *(f"{k} = {v:g}" for k, v in asdict(h).items()), f"weight = {weight:.6f}",
+                          ""]
     tmp = path.with_suffix(".tmp")
     tmp.write_text("\n".join(lines), encoding="utf-8")
     tmp.replace(path)
 
 
+Points = tuple[tuple[Hyper, float], ...]
+
+
 @dataclass(frozen=True)
 class Learned:
-    """Learned priors: grid points with their weights, and what they were fitted on."""
+    """Learned priors: grid points with their weights (of all cases, and per kind of talk), and
+    what they were fitted on."""
 
-    points: tuple[tuple[Hyper, float], ...]
+    points: Points
     library_sha256: str
     fitted: str
+    kinds: Mapping[str, Points] = dataclasses.field(default_factory=dict)
 
-    def describe(self) -> str:
-        """The mixture in words."""
-        return "; ".join(f"{w:.0%} {h.label()}" for h, w in self.points)
+    def points_for(self, kind: str) -> Points:
+        """The points a scenario of ``kind`` is forecast with: its kind's, else all cases'."""
+        return self.kinds.get(kind, self.points)
+
+    def describe(self, kind: str = "") -> str:
+        """The mixture a scenario of ``kind`` uses, in words."""
+        whose = f"the {kind.replace('_', ' ')} talks: " if kind in self.kinds else ""
+        return whose + "; ".join(f"{w:.0%} {h.label()}" for h, w in self.points_for(kind))
 
 
 def learned_path() -> Path:
@@ -220,26 +241,37 @@ def load_learned(path: Path | None = None) -> Learned | None:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ScenarioError(str(path), "", f"not valid TOML: {exc}") from None
+    kinds = data.get("kinds", {})
+    if not isinstance(kinds, dict) or not all(isinstance(v, dict) for v in kinds.values()):
+        raise ScenarioError(str(path), "kinds", "must be a table of [[kinds.<kind>.points]]")
+    return Learned(_points(path, data.get("points"), "points"), str(data.get("library_sha256", "")),
+                   str(data.get("fitted", "")),
+                   {kind: _points(path, v.get("points"), f"kinds.{kind}.points") for kind, v in kinds.items()})
+
+
+def _points(path: Path, raw_points: Any, where: str) -> Points:
+    """One mixture of a learned priors file, validated."""
     points = []
-    for k, raw in enumerate(data.get("points", [])):
+    for k, raw in enumerate(raw_points if isinstance(raw_points, list) else []):
         try:
             h = Hyper(float(raw["reservation_shift"]), float(raw["pressure_scale"]), float(raw["pace_scale"]))
             w = float(raw["weight"])
         except (KeyError, TypeError, ValueError) as exc:
-            raise ScenarioError(str(path), f"points[{k}]",
+            raise ScenarioError(str(path), f"{where}[{k}]",
                                 f"needs three hyperparameters and a weight ({exc})") from None
         if h not in GRID or not 0 < w <= 1:
-            raise ScenarioError(str(path), f"points[{k}]", "is not a grid point with a weight in (0, 1]")
+            raise ScenarioError(str(path), f"{where}[{k}]", "is not a grid point with a weight in (0, 1]")
         points.append((h, w))
     if not points or not math.isclose(sum(w for _, w in points), 1.0, abs_tol=1e-4):
-        raise ScenarioError(str(path), "points", "weights must be given and sum to 1")
-    return Learned(tuple(points), str(data.get("library_sha256", "")), str(data.get("fitted", "")))
+        raise ScenarioError(str(path), where, "weights must be given and sum to 1")
+    return tuple(points)
 
 
 def learned_scenarios(scenario: Scenario, learned: Learned) -> list[tuple[Scenario, float]]:
-    """``scenario`` rebuilt from its document under each learned grid point, with the point's weight
-    (its settings and record, as given, are kept: only the behavioural priors change)."""
-    return [(scenario_with(scenario.document, h, scenario.path, scenario.sha256), w) for h, w in learned.points]
+    """``scenario`` rebuilt from its document under each learned grid point of its kind, with the
+    point's weight (its settings and record, as given, are kept: only the behavioural priors change)."""
+    return [(scenario_with(scenario.document, h, scenario.path, scenario.sha256), w)
+            for h, w in learned.points_for(scenario.kind)]
 
 
 def forecast(scenario: Scenario, as_of: dt.date | None, *, priors: str = "learned", judgement: Any = None,
@@ -260,7 +292,8 @@ def forecast(scenario: Scenario, as_of: dt.date | None, *, priors: str = "learne
     learned = load_learned() if priors == "learned" else None
     if learned is None:
         return judgement if judgement is not None else conditioning.forecast(scenario, as_of, **kwargs)
-    parts = [(sc, w, h) for (sc, w), (h, _) in zip(learned_scenarios(scenario, learned), learned.points, strict=True)]
+    parts = [(sc, w, h) for (sc, w), (h, _) in zip(learned_scenarios(scenario, learned),
+                                                   learned.points_for(scenario.kind), strict=True)]
 
     def one(part: tuple[Scenario, float, Hyper]) -> Any:
         sc, w, h = part

@@ -243,7 +243,7 @@ def parse_scenario(data: dict[str, Any], file: str = "<scenario>", sha256: str =
                              "uncertainties", "levers", "record"},
                   {"scenario", "issues", "parties"})
     s = r.table(top["scenario"], "scenario",
-                {"name", "title", "description", "start", "deadline", "horizon", "first_mover", "headline"},
+                {"name", "title", "description", "start", "deadline", "horizon", "first_mover", "headline", "kind"},
                 {"name", "start", "deadline", "horizon"})
     name = r.string(s, "name", "scenario")
     if not NAME.fullmatch(name):
@@ -305,6 +305,7 @@ def parse_scenario(data: dict[str, Any], file: str = "<scenario>", sha256: str =
         start=start, deadline=deadline, horizon=horizon,
         first_mover=-1 if first == "alternate" else keys.index(first),
         headline=headline,
+        kind=r.string(s, "kind", "scenario", default=""),
         summit_label=r.string(summit, "label", "summit", default="leaders' summit"),
         issues=issues,
         parties=parties,  # type: ignore[arg-type]

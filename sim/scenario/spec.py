@@ -311,6 +311,9 @@ class Scenario:
     horizon: dt.date
     first_mover: int  # index of the side that opens every meeting; -1: alternate
     headline: str
+    #: The kind of talk (e.g. ``meeting``, ``tariff_threat``: the case library's templates): priors
+    #: learned across cases are learned per kind (:mod:`sim.forecast.priors`); "" for none.
+    kind: str
     summit_label: str
     issues: tuple[Issue, ...]
     parties: tuple[PartySpec, PartySpec]
