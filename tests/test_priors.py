@@ -72,6 +72,26 @@ def test_a_mixture_of_forecasts_gives_the_weighted_probability():
     assert mixed.result.ess <= sum(fc.result.ess for fc, _ in parts)
 
 
+def test_points_share_the_particles_in_proportion_to_their_weights():
+    assert priors.allocation(0.8, 20_000, 2_000) == {"particles": 16_000, "target_ess": 1_600}
+    small = priors.allocation(0.01, 20_000, 2_000)
+    assert small == {"particles": priors.MIN_POINT_PARTICLES, "target_ess": priors.MIN_POINT_ESS}
+    assert priors.allocation(0.01, 1_000, 100) == {"particles": 1_000, "target_ess": 100}  # never above the whole
+
+
+def test_a_mixture_of_unequal_samples_keeps_the_priors_shares():
+    case = next(c for c in load_library() if c.path.endswith("#eu_aug1_2025"))
+    parts = []
+    for h, w, n in ((priors.Hyper(), 0.25, 1000), (priors.Hyper(pressure_scale=2.5), 0.75, 3000)):
+        sc = priors.scenario_with(case.document, h, case.path)
+        parts.append((conditioning.forecast(sc, case.forecast_dates[0], seed=1, particles=n, target_ess=200), w))
+    mixed = conditioning.combine(parts)
+    assert mixed.prior.num_rows == 4000  # 1,000 and 3,000 rows: all of both, in the shares 1:3
+    p = [fc.probabilities()["agreement"]["prior"]["before_summit"]["p"] for fc, _ in parts]
+    got = mixed.probabilities()["agreement"]["prior"]["before_summit"]["p"]
+    assert got == pytest.approx(0.25 * p[0] + 0.75 * p[1], abs=1e-9)
+
+
 def test_the_learned_priors_file_is_current_and_valid():
     """A library changed since the last fit must be refitted (`python -m sim backtest --report`)."""
     learned = priors.load_learned()

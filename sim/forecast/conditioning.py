@@ -427,13 +427,15 @@ def combine(parts: list[tuple[Forecast, float]]) -> Forecast:
         return parts[0][0]
     total = sum(w for _, w in parts)
     n = sum(fc.posterior.num_rows for fc, _ in parts)
+    # the largest prior sample the parts' prior runs can give in their shares (their sizes may differ)
+    size = min(fc.prior.num_rows * total / w for fc, w in parts)
     tables, priors_, weights = [], [], []
     for fc, w in parts:
         col = fc.posterior.column(analysis.WEIGHT).to_numpy()
         share = w / total
         weights.append(col / col.sum() * share)
         tables.append(fc.posterior.drop_columns([analysis.WEIGHT]))
-        priors_.append(fc.prior.slice(0, round(share * fc.prior.num_rows)))
+        priors_.append(fc.prior.slice(0, min(fc.prior.num_rows, round(share * size))))
     w_all = np.concatenate(weights)
     posterior = pa.concat_tables(tables, promote_options="default").append_column(
         analysis.WEIGHT, pa.array(w_all * n, pa.float64()))

@@ -274,8 +274,22 @@ def learned_scenarios(scenario: Scenario, learned: Learned) -> list[tuple[Scenar
             for h, w in learned.points_for(scenario.kind)]
 
 
+#: Each learned point's forecast gets its weight's share of the particles and of the target ESS (so
+#: the pooled sample reaches the target at about the cost of one forecast), but at least these.
+MIN_POINT_PARTICLES, MIN_POINT_ESS = 2_000, 200
+
+
+def allocation(w: float, particles: int, target_ess: float) -> dict[str, Any]:
+    """A learned point's share of a forecast's particles and target ESS, for its weight ``w``:
+    in proportion (a mixture's components sampled in proportion to their weights pool into a
+    sample of the whole target's ESS), with a floor for small points, never above the whole."""
+    return {"particles": min(particles, max(MIN_POINT_PARTICLES, math.ceil(w * particles))),
+            "target_ess": min(target_ess, max(MIN_POINT_ESS, w * target_ess))}
+
+
 def forecast(scenario: Scenario, as_of: dt.date | None, *, priors: str = "learned", judgement: Any = None,
-             announce: Callable[[Hyper, float], None] | None = None, **kwargs: Any) -> Any:
+             announce: Callable[[Hyper, float], None] | None = None, particles: int = 20_000,
+             target_ess: float = 2_000, **kwargs: Any) -> Any:
     """The forecast of :func:`sim.forecast.conditioning.forecast` under learned or judgement priors.
 
     Args:
@@ -285,13 +299,17 @@ def forecast(scenario: Scenario, as_of: dt.date | None, *, priors: str = "learne
             judgement) or ``judgement`` (the scenario's own).
         judgement: The judgement priors' forecast, if already made (reused, not run again).
         announce: Called with each grid point and its weight before its forecast runs.
-        kwargs: To the forecast (seed, workers, particles, target_ess, progress, ...).
+        particles: Particles of the forecast (under learned priors, shared among the points:
+            :func:`allocation`).
+        target_ess: Its target ESS (shared likewise).
+        kwargs: To the forecast (seed, workers, progress, ...).
     """
     from sim.forecast import conditioning
 
     learned = load_learned() if priors == "learned" else None
     if learned is None:
-        return judgement if judgement is not None else conditioning.forecast(scenario, as_of, **kwargs)
+        return judgement if judgement is not None else conditioning.forecast(
+            scenario, as_of, particles=particles, target_ess=target_ess, **kwargs)
     parts = [(sc, w, h) for (sc, w), (h, _) in zip(learned_scenarios(scenario, learned),
                                                    learned.points_for(scenario.kind), strict=True)]
 
@@ -301,7 +319,7 @@ def forecast(scenario: Scenario, as_of: dt.date | None, *, priors: str = "learne
             return judgement
         if announce:
             announce(h, w)
-        return conditioning.forecast(sc, as_of, **kwargs)
+        return conditioning.forecast(sc, as_of, **allocation(w, particles, target_ess), **kwargs)
 
     if kwargs.get("workers", 1) > 1 or len(parts) == 1:
         fcs = [one(part) for part in parts]
