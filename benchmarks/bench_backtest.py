@@ -52,7 +52,8 @@ def main() -> None:
           f"skill vs base {s['brier_skill_vs_base']:+.3f}")
     if not args.no_determinism:
         other = backtest.cross_validate(backtest.grid(cases, workers=1, **settings))
-        same = other["forecasts"] == result["forecasts"] and np.array_equal(other["weights"], result["weights"])
+        same = (other["forecasts"] == result["forecasts"] and np.array_equal(other["weights"], result["weights"])
+                and other["kinds"] == result["kinds"])
         print(f"  1 worker and {args.workers} workers give identical forecasts and weights: {same}")
     sc = load_scenario(ROOT / "scenarios" / "us_korea_2025.toml")
     learned = priors.load_learned()
@@ -63,7 +64,7 @@ def main() -> None:
         ftimes.append(time.perf_counter() - t0)
         ess = fc.result.ess
     p = fc.probabilities()["agreement"]["forecast"]["before_summit"]
-    print(f"flagship forecast with the learned priors ({learned.describe() if learned else 'none written'}): "
+    print(f"flagship forecast with the learned priors ({learned.describe(sc.kind) if learned else 'none written'}): "
           f"median {statistics.median(ftimes):.1f} s of {len(ftimes)}, ESS {ess:,.0f}, p {p['p']:.3f}")
 
 

@@ -327,7 +327,7 @@ def test_the_track_record_is_the_cross_validated_backtest(tmp_path):
     result = backtest_result(library=library, workers=1, particles=1000, target_ess=300)
     s = result["summary"]
     assert s["cases"] == len(result["cases"]) == 3 and s["forecasts"] == 6 and s["groups"] == 3
-    for case, _n, b, _bj, bb, why in result["cases"]:
+    for case, _n, b, _bj, bb, _bk, why in result["cases"]:
         assert (why == "—") == (b <= bb), case  # a reason exactly where a case loses to its base rate
     assert latest_backtest(tmp_path / "none") is None
     out = tmp_path / "results"

@@ -10,7 +10,7 @@ import pytest
 
 from sim.forecast import backtest, conditioning, priors
 from sim.forecast.library import load_library
-from sim.scenario import ScenarioError
+from sim.scenario import ScenarioError, load_scenario
 from tests.conftest import ROOT
 
 DOC = {"parties": {
@@ -172,3 +172,15 @@ def test_cross_validation_never_sees_the_held_out_outcomes():
     assert ([r["p"] for r in a["forecasts"] if r["kind"] == kind]
             == [r["p"] for r in c["forecasts"] if r["kind"] == kind])
     assert [r["p_pooled"] for r in a["forecasts"]] != [r["p_pooled"] for r in c["forecasts"]]
+
+
+def test_a_scenario_is_forecast_with_the_priors_of_its_kind():
+    flagship = load_scenario(ROOT / "scenarios" / "us_korea_2025.toml")
+    assert flagship.kind == "meeting"
+    meeting = ((priors.Hyper(pressure_scale=2.5), 0.6), (priors.Hyper(pace_scale=2.0), 0.4))
+    learned = priors.Learned(((priors.Hyper(), 1.0),), "", "", {"meeting": meeting})
+    built = priors.learned_scenarios(flagship, learned)
+    assert [w for _, w in built] == [0.6, 0.4]
+    assert built[0][0].document["parties"] != flagship.document["parties"]  # rescaled
+    none = priors.learned_scenarios(dataclasses.replace(flagship, kind=""), learned)
+    assert [w for _, w in none] == [1.0] and none[0][0].document == flagship.document

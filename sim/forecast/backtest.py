@@ -242,7 +242,8 @@ def cross_validate(g: Grid) -> dict[str, Any]:
         folds[group] = pooled.tolist()
         by_kind = {kind: priors.weights(per_case, without=members, only=cases) for kind, cases in of_kind.items()
                    if set(cases) - set(members)}
-        fold_kinds[group] = {kind: w.tolist() for kind, w in by_kind.items()}
+        fold_kinds[group] = {kind: w.tolist() for kind, w in by_kind.items()
+                             if any(g.cases[ci].scenario.kind == kind for ci in members)}
         base, hits, n = base_rate_without(g.cases, group)
         for f, (ci, j, o) in enumerate(g.keys):
             if ci not in members:

@@ -157,9 +157,11 @@ def learned_priors_figure(kinds: dict[str, list[float]], cases: list[Any]) -> An
     for row, (kind, weights) in zip(axes, kinds.items(), strict=False):
         w = np.array(weights)
         order = np.argsort(-w)[: max(1, int((w > 0).sum()))]
-        row[0].barh([priors.GRID[k].label().replace(", ", "\n") for k in order][::-1], w[order][::-1],
-                    color=plots.COLORS[0])
+        short = [f"{h.reservation_shift:+.2f} / ×{h.pressure_scale:g} / ×{h.pace_scale:g}"
+                 for h in (priors.GRID[k] for k in order)]
+        row[0].barh(short[::-1], w[order][::-1], color=plots.COLORS[0])
         row[0].set_xlabel("hyperposterior weight")
+        row[0].set_ylabel("reservation / pressure / pace", fontsize=8)
         row[0].tick_params(axis="y", labelsize=7)
         row[0].set_title(f"learned from the {kind.replace('_', ' ')} talks", fontsize=9)
         case = next(c for c in cases if c.scenario.kind == kind)
@@ -178,7 +180,9 @@ def learned_priors_figure(kinds: dict[str, list[float]], cases: list[Any]) -> An
                     if isinstance(value, dict):
                         dens += weight * np.gradient(make_dist(value).cdf(grid_x), grid_x)
                 ax.plot(grid_x, dens, color=plots.COLORS[k], lw=2, label=name, ls="-" if k else "--")
-            ax.set_title(f"{label} ({kind.replace('_', ' ')})", fontsize=9)
+            ax.set_title(f"{label} ({kind.replace('_', ' ')})" + ("\n(pressure ×0: none, not drawn)"
+                         if "cost" in label and any(priors.GRID[i].pressure_scale == 0 for i in order) else ""),
+                         fontsize=9)
             ax.set_yticks([])
             ax.legend(fontsize=8)
     fig.suptitle("Behavioural priors: judgement and learned across the case library, per kind of talk (US side)",
