@@ -170,6 +170,9 @@ def test_every_session_has_its_own_negotiation():
     # one model was shared by every visitor at 93ab331
     first = _page()
     second = _page()
+    for rc in (first, second):
+        assert not rc.find(v.Btn, children=["Step"]).widgets  # drawn only once its tab is opened
+        rc.find(v.Tabs).widget.v_model = 3
     first.find(v.Btn, children=["Step"]).widget.click()
     _wait(first, lambda t: "Meeting 1 on" in t)
     assert "Press Step or Play" in _text(second) and "Meeting 1 on" not in _text(second)

@@ -7,6 +7,7 @@ import functools
 import html
 import io
 import json
+import time
 from collections.abc import Callable
 from typing import Any, cast
 
@@ -22,6 +23,9 @@ from sim.app.settings import DEFAULT_SCENARIO, Control, PageError, configure, co
 from sim.forecast import priors
 from sim.forecast import report as forecast_report
 from sim.scenario import Scenario, ScenarioError, scenario_files
+
+#: Seconds between two progress notes of one forecast (each re-renders the page).
+STATUS_EVERY = 0.5
 
 
 @solara.component
@@ -131,7 +135,15 @@ def Page() -> None:
     scenario, invalid = solara.use_memo(build, dependencies=[key])
     settings = describe(name, values, shocks, all_controls)
 
+    shown_at: Any = solara.use_ref(0.0)
+
     def progress(row: dict[str, float]) -> None:
+        # at most a few times a second: each status re-renders the page, and a forecast reports dozens of
+        # populations (its points' one after another)
+        now = time.monotonic()
+        if now - shown_at.current < STATUS_EVERY:
+            return
+        shown_at.current = now
         set_status(f"Forecasting: population {int(row['population']) + 1}, {int(row['particles']):,} particles, "
                    f"effective sample size {row['ess']:,.0f} (the first forecast also compiles the engine)")
 
@@ -168,8 +180,10 @@ def Page() -> None:
     whatif_value, whatif_refused = finished
 
     tab, set_tab = solara.use_state(0)
-    # the Monte Carlo runs once its tab has been opened: before, it would only slow the answer
-    monte_carlo, set_monte_carlo = solara.use_state(False)
+    # a tab is drawn (and the Monte Carlo run) once it has been opened: before, its figures and models,
+    # redrawn at every change, would only slow the answer
+    opened, set_opened = solara.use_state(frozenset({0}))
+    monte_carlo = ODDS_TAB in opened
 
     def simulate() -> MonteCarloResult | None:
         if scenario is None or not monte_carlo:
@@ -226,7 +240,10 @@ def Page() -> None:
     def backtest_now() -> dict[str, Any] | None:
         return backtest_result(set_backtest_status) if backtest_go else latest_backtest()
 
-    track = solara.use_thread(backtest_now, dependencies=[backtest_go])
+    def track_now() -> dict[str, Any] | None:
+        return backtest_now() if TRACK_TAB in opened else None
+
+    track = solara.use_thread(track_now, dependencies=[backtest_go, TRACK_TAB in opened])
 
     def choose(value: Any) -> None:
         if not isinstance(value, str) or value not in scenario_files():  # a browser may send anything
@@ -275,18 +292,18 @@ def Page() -> None:
         return
     def open_tab(i: int) -> None:
         set_tab(i)
-        if i == ODDS_TAB:
-            set_monte_carlo(True)
+        set_opened(opened | {i})
 
     with solara.lab.Tabs(value=tab, on_value=open_tab):
         with solara.lab.Tab("What if the news were…"):
             WhatIfTab(scenario, items, set_items, shown_answer, whatif_value,
                       whatif.state == solara.ResultState.RUNNING, whatif_refused or _error(whatif, "The what-if"))
         with solara.lab.Tab("Timeline"):
-            TimelineTab(scenario, timeline_rows, timeline.state == solara.ResultState.RUNNING, timeline_done,
-                        1 + len(forecast_report.timeline_dates(scenario, as_of)),
-                        lambda: set_timeline_go(timeline_go + 1),
-                        timeline.value if timeline.state == solara.ResultState.FINISHED else None)
+            if TIMELINE_TAB in opened:
+                TimelineTab(scenario, timeline_rows, timeline.state == solara.ResultState.RUNNING, timeline_done,
+                            1 + len(forecast_report.timeline_dates(scenario, as_of)),
+                            lambda: set_timeline_go(timeline_go + 1),
+                            timeline.value if timeline.state == solara.ResultState.FINISHED else None)
         with solara.lab.Tab("Odds and terms"):
             Answer(shown, running, mc_error, done, n)
             if changed and not running and shown is not None and baseline.state == solara.ResultState.FINISHED \
@@ -297,15 +314,17 @@ def Page() -> None:
                        f"<code>python -m sim compare</code> does)", style="font-size: 15px; margin: 4px 0 8px 0")
             TermsTab(shown)
         with solara.lab.Tab("One negotiation, meeting by meeting"):
-            NegotiationTab(scenario, seed, f"{settings}; seed {seed}")
+            if NEGOTIATION_TAB in opened:
+                NegotiationTab(scenario, seed, f"{settings}; seed {seed}")
         with solara.lab.Tab("Track record"):
-            TrackRecordTab(track.value if track.state == solara.ResultState.FINISHED else None,
-                           track.state == solara.ResultState.RUNNING, backtest_status,
-                           lambda: set_backtest_go(backtest_go + 1))
+            if TRACK_TAB in opened:
+                TrackRecordTab(track.value if track.state == solara.ResultState.FINISHED else None,
+                               track.state == solara.ResultState.RUNNING, backtest_status,
+                               lambda: set_backtest_go(backtest_go + 1))
 
 
-#: The position of the "Odds and terms" tab (its Monte Carlo runs once it has been opened).
-ODDS_TAB = 2
+#: The positions of the tabs drawn only once opened ("Odds and terms" runs its Monte Carlo then).
+TIMELINE_TAB, ODDS_TAB, NEGOTIATION_TAB, TRACK_TAB = 1, 2, 3, 4
 
 
 def _as_of(text: str, dates: list[dt.date], scenario: Scenario) -> dt.date | None:
