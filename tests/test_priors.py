@@ -184,3 +184,15 @@ def test_a_scenario_is_forecast_with_the_priors_of_its_kind():
     assert built[0][0].document["parties"] != flagship.document["parties"]  # rescaled
     none = priors.learned_scenarios(dataclasses.replace(flagship, kind=""), learned)
     assert [w for _, w in none] == [1.0] and none[0][0].document == flagship.document
+
+
+def test_a_kind_with_no_learned_priors_is_warned_of(monkeypatch):
+    case = next(c for c in load_library() if c.path.endswith("#eu_aug1_2025"))
+    learned = priors.Learned(((priors.Hyper(), 1.0),), "", "", {"meeting": ((priors.Hyper(), 1.0),)})
+    monkeypatch.setattr(priors, "load_learned", lambda: learned)
+    sc = dataclasses.replace(case.scenario, kind="meting")
+    fc = priors.forecast(sc, case.forecast_dates[0], seed=1, particles=2000, target_ess=200)
+    assert any("'meting' has no learned priors (known: meeting)" in w for w in fc.warnings)
+    fc = priors.forecast(dataclasses.replace(sc, kind="meeting"), case.forecast_dates[0], seed=1, particles=2000,
+                         target_ess=200)
+    assert not any("no learned priors" in w for w in fc.warnings)

@@ -322,4 +322,9 @@ def forecast(scenario: Scenario, as_of: dt.date | None, *, priors: str = "learne
     # one after another: in one process, threads measured no faster (the points' shares are unequal and
     # only the engine's loop releases the GIL); with workers, each point already uses them all
     fcs = [one(part) for part in parts]
-    return conditioning.combine([(fc, w) for fc, (_, w, _) in zip(fcs, parts, strict=True)])
+    out = conditioning.combine([(fc, w) for fc, (_, w, _) in zip(fcs, parts, strict=True)])
+    if scenario.kind and scenario.kind not in learned.kinds:  # a typo would otherwise pass unseen
+        note = (f"the scenario's kind {scenario.kind!r} has no learned priors (known: "
+                f"{', '.join(sorted(learned.kinds)) or 'none'}): the priors learned from every kind are used")
+        out = dataclasses.replace(out, warnings=[*out.warnings, note])
+    return out
