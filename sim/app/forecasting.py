@@ -19,7 +19,6 @@ from typing import Any
 
 from sim.app.settings import PageError
 from sim.forecast import priors
-from sim.forecast import report as forecast_report
 from sim.scenario import MILESTONES, Scenario
 
 #: What a page forecast uses: the command line's defaults, so both give the same number.
@@ -149,15 +148,15 @@ def run_forecast(scenario: Scenario, as_of: dt.date | None, seed: int,
     # process pool shared by a threaded server measured slower here (benchmarks/bench_page.py)
     fc = priors.forecast(scenario, as_of, seed=seed, workers=1, particles=PARTICLES, target_ess=TARGET_ESS,
                          progress=progress)  # with the learned priors, as the command line by default
-    data = forecast_report.summary(fc, 0.0)
-    question = data["headline_milestone"]
-    m = data["probabilities"][question]
+    # the figures forecast.json holds (sim.forecast.report.summary), without the parameters' quantiles
+    question = fc.evidence.question(scenario.headline)
+    m = fc.probabilities()[question]
     f, p = m["forecast"]["before_summit"], m["prior"]["before_summit"]
     date = f" --as-of {as_of}" if as_of else ""
     return PageForecast(MILESTONES[question], scenario.deadline, as_of, f["p"], f["low"], f["high"], p["p"], p["low"],
-                        p["high"], data["ess"], describe_record(scenario, as_of),
+                        p["high"], fc.result.ess, describe_record(scenario, as_of),
                         f"python -m sim forecast {scenario_path_name(scenario)}{date} --seed {seed}",
-                        tuple(data["warnings"]), _priors_used(scenario.kind))
+                        tuple(fc.warnings), _priors_used(scenario.kind))
 
 
 #: Forecasts the server keeps, by what produced them (a forecast is a function of them alone).
