@@ -26,7 +26,7 @@ from sim.forecast import report as forecast_report
 from sim.scenario import Scenario, ScenarioError, scenario_files
 
 #: Seconds between two progress notes of one forecast (each re-renders the page).
-STATUS_EVERY = 0.5
+STATUS_EVERY = 1.0
 
 
 def stop_if(cancel: threading.Event) -> None:
@@ -147,7 +147,7 @@ def Page() -> None:
     shown_at: Any = solara.use_ref(0.0)
 
     def progress(row: dict[str, float]) -> None:
-        # at most a few times a second: each status re-renders the page, and a forecast reports dozens of
+        # at most once a second: each status re-renders the page (in this thread), and a forecast reports dozens of
         # populations (its points' one after another)
         now = time.monotonic()
         if now - shown_at.current < STATUS_EVERY:
