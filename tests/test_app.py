@@ -410,3 +410,22 @@ def test_a_server_beyond_loopback_serves_only_a_refusal(monkeypatch):
     assert app.served_on_loopback()
     _, rc = solara.render(app.Refused(), handle_error=False)
     assert "serves on 127.0.0.1 only" in str(rc.find(v.Alert).widget.children)
+
+
+def test_a_superseded_forecast_stops_at_its_next_progress_report(flagship):
+    import threading
+
+    from sim.app.page import stop_if
+
+    cancel = threading.Event()
+    reports: list[int] = []
+
+    def report(row: dict) -> None:
+        reports.append(int(row["population"]))
+        if len(reports) == 2:
+            cancel.set()  # the settings changed while it ran
+        stop_if(cancel)
+
+    with pytest.raises(solara.util.CancelledError):
+        run_forecast(flagship, dt.date(2025, 10, 24), 0, report)
+    assert len(reports) == 2  # stopped at the report after the change, not at the end
