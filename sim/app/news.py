@@ -188,15 +188,15 @@ def TrackRecordTab(result: dict[str, Any] | None, running: bool, status: str, st
                style="color: #555")
         return
     s = result["summary"]
-    kind = (f"; against the base rate of the kind of talk (Brier {s['brier_base_kind']:.3f}) "
-            f"{s['brier_skill_vs_base_kind']:+.3f}" if "brier_base_kind" in s else "")
     markup(f"<div style='font-size: 15px'>{s['forecasts']} forecasts of {s['cases']} cases in {s['groups']} groups, "
            f"each with priors learned without its group: Brier {s['brier']:.3f} (judgement priors "
            f"{s['brier_judgement']:.3f}, base rate {s['brier_base']:.3f}); Brier skill against the base rate "
-           f"{s['brier_skill_vs_base']:+.3f}{kind} (positive: better than the reference).</div>"
+           f"{s['brier_skill_vs_base']:+.3f}; against the base rate of the kind of talk "
+           f"(Brier {s['brier_base_kind']:.3f}) {s['brier_skill_vs_base_kind']:+.3f} (positive: better than the "
+           f"reference).</div>"
            f"<div style='color: #555; font-size: 12px'>from {html.escape(result['source'])}</div>")
     rows = "".join(f"<tr><td>{html.escape(c)}</td><td>{n}</td><td>{b:.3f}</td><td>{bj:.3f}</td><td>{bb:.3f}</td>"
-                   f"<td>{'' if bk is None else f'{bk:.3f}'}</td><td>{html.escape(why)}</td></tr>"
+                   f"<td>{bk:.3f}</td><td>{html.escape(why)}</td></tr>"
                    for c, n, b, bj, bb, bk, why in result["cases"])
     markup(f"<style>.sim-table td, .sim-table th {{padding: 3px 14px 3px 0; text-align: left; vertical-align: top}}"
            f"</style><table class='sim-table' style='font-size: 13px'><tr><th>case</th><th>forecasts</th>"
@@ -208,7 +208,7 @@ def TrackRecordTab(result: dict[str, Any] | None, running: bool, status: str, st
 def _track_record(cv: dict[str, Any], source: str) -> dict[str, Any]:
     from sim.forecast import backtest, backtest_report
 
-    cases = [(c["case"], c["forecasts"], c["brier"], c["brier_judgement"], c["brier_base"], c.get("brier_base_kind"),
+    cases = [(c["case"], c["forecasts"], c["brier"], c["brier_judgement"], c["brier_base"], c["brier_base_kind"],
               backtest_report.why_cv(c)) for c in backtest.by_case(cv["forecasts"])]
     return {"summary": cv["summary"], "cases": cases, "figure": backtest_report.cv_reliability_figure(cv["summary"]),
             "source": source}

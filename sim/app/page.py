@@ -247,8 +247,7 @@ def Page() -> None:
         out = forecast_report.timeline(scenario, as_of, done=one, seed=seed, workers=1, particles=PARTICLES,
                                        target_ess=TARGET_ESS, progress=lambda _: stop_if(cancel))
         set_timeline_rows(out)
-        return forecast_report.timeline_figure(scenario, out, "learned across the case library"
-                                               if priors.load_learned() else "the scenario's own judgement")
+        return forecast_report.timeline_figure(scenario, out, priors.in_words(priors.load_learned()))
 
     timeline = solara.use_thread(timeline_now, dependencies=[timeline_go], intrusive_cancel=False)
     backtest_go, set_backtest_go = solara.use_state(0)

@@ -110,7 +110,7 @@ def cmd_forecast(args: argparse.Namespace) -> int:
 
         rows = forecast_report.timeline(scenario, args.as_of, done=done, priors=args.priors, **settings)
         records.write_json(folder / "timeline.json", {"scenario": scenario.name, "rows": rows, **settings})
-        used = "learned across the case library" if learned is not None else "the scenario's own judgement"
+        used = priors.in_words(learned)
         plots.save_figure(forecast_report.timeline_figure(scenario, rows, used), folder / "timeline.png")
         print(f"Results: {folder}/ (timeline.json, timeline.png)")
         refused = [r for r in rows if r["p"] is None]

@@ -245,6 +245,7 @@ def cross_validate(g: Grid) -> dict[str, Any]:
         fold_kinds[group] = {kind: w.tolist() for kind, w in by_kind.items()
                              if any(g.cases[ci].scenario.kind == kind for ci in members)}
         base, hits, n = base_rate_without(g.cases, group)
+        base_of_kind = {kind: base_rate_without([g.cases[k] for k in of_kind[kind]], group) for kind in by_kind}
         for f, (ci, j, o) in enumerate(g.keys):
             if ci not in members:
                 continue
@@ -252,8 +253,7 @@ def cross_validate(g: Grid) -> dict[str, Any]:
             kind = case.scenario.kind
             p_learned, ww = _learned(g, by_kind.get(kind, pooled), f)
             p_pooled = _learned(g, pooled, f)[0]
-            base_kind, hits_kind, n_kind = (base_rate_without([g.cases[k] for k in of_kind[kind]], group)
-                                            if kind in by_kind else (base, hits, n))
+            base_kind, hits_kind, n_kind = base_of_kind.get(kind, (base, hits, n))
             pit_learned = {k: float(np.nansum(ww * np.nan_to_num(v)) / ww.sum()) for k, v in g.pits[f].items()
                            if ww.sum()}
             pj = float(p_judgement[f])
@@ -267,7 +267,7 @@ def cross_validate(g: Grid) -> dict[str, Any]:
                 **{f"{rule}{name}": fn(q, y) for name, q in (("", p_learned), ("_pooled", p_pooled),
                                                              ("_judgement", pj), ("_base", base),
                                                              ("_base_kind", base_kind))
-                   for rule, fn in (("log_score", log_score), ("brier", _brier))},
+                   for rule, fn in (("log_score", log_score), ("brier", scores.brier))},
                 "terms": [{"issue": k, "pit": v} for k, v in pit_learned.items()],
                 "terms_judgement": [{"issue": k, "pit": float(v[priors.JUDGEMENT])} for k, v in g.pits[f].items()],
             })
@@ -276,10 +276,6 @@ def cross_validate(g: Grid) -> dict[str, Any]:
     return {"forecasts": rows, "summary": summarize_cv(rows), "folds": folds, "fold_kinds": fold_kinds,
             "weights": full.tolist(), "kinds": kinds, "grid": [asdict(h) for h in priors.GRID],
             "case_log_likelihood": {g.cases[ci].path: ll.tolist() for ci, ll in per_case.items()}}
-
-
-def _brier(p: float, y: bool) -> float:
-    return (p - y) ** 2
 
 
 def summarize_cv(rows: list[dict[str, Any]]) -> dict[str, Any]:

@@ -221,6 +221,11 @@ class Learned:
         return whose + "; ".join(f"{w:.0%} {h.label()}" for h, w in self.points_for(kind))
 
 
+def in_words(learned: Learned | None) -> str:
+    """Which behavioural priors a forecast used, as figures name them."""
+    return "learned across the case library" if learned is not None else "the scenario's own judgement"
+
+
 def learned_path() -> Path:
     """The learned priors file under the current folder, else the repository's."""
     return LEARNED if LEARNED.exists() else Path(__file__).resolve().parents[2] / LEARNED
