@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pytest
 from scipy.special import ndtri
+from threadpoolctl import threadpool_info, threadpool_limits
 
-from sim.forecast.inference import Batch, smc
+from sim.forecast.inference import Batch, one_blas_thread, smc
 from sim.world import uniforms
 
 
@@ -58,3 +61,54 @@ def test_a_hard_condition_is_conditioned_exactly():
     first = result.draws[0].batch
     assert result.ess == pytest.approx(first.ok.sum())
     assert np.all(result.weights[~first.ok] == 0)
+
+
+def _blas_threads() -> set[int]:
+    return {lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"}
+
+
+def test_the_sampler_runs_on_one_blas_thread_and_gives_the_rest_back():
+    """Inside a sampler BLAS has one thread (the same bits on any machine), in every thread of
+    the process while any sampler runs, and the process's own setting comes back after the last."""
+    if not _blas_threads():
+        pytest.skip("no BLAS library found by threadpoolctl")
+    seen: list[set[int]] = []
+
+    def simulate(u, first, n):
+        seen.append(_blas_threads())
+        return gaussian_simulator(np.array([1.0]), np.array([0.5]), 2)(u, first, n)
+
+    with threadpool_limits(limits=2, user_api="blas"):
+        with one_blas_thread():  # another sampler still running (the page runs several at once)
+            smc(simulate, seed=2, n0=500, n=500, target_ess=300)
+            assert _blas_threads() == {1}
+        assert _blas_threads() == {2}
+    assert seen and all(s == {1} for s in seen)
+
+
+def test_concurrent_samplers_keep_one_blas_thread_until_the_last_ends():
+    if not _blas_threads():
+        pytest.skip("no BLAS library found by threadpoolctl")
+    first_in, second_in, first_out = threading.Event(), threading.Event(), threading.Event()
+    during: list[set[int]] = []
+
+    def first() -> None:
+        with one_blas_thread():
+            first_in.set()
+            second_in.wait(60)
+        first_out.set()
+
+    def second() -> None:
+        with one_blas_thread():
+            second_in.set()
+            first_out.wait(60)
+            during.append(_blas_threads())  # the first has left: still one thread for this one
+
+    with threadpool_limits(limits=2, user_api="blas"):
+        threads = [threading.Thread(target=first), threading.Thread(target=second)]
+        threads[0].start()
+        first_in.wait(60)
+        threads[1].start()
+        for t in threads:
+            t.join(120)
+        assert during == [{1}] and _blas_threads() == {2}

@@ -40,7 +40,9 @@ faster), and draw from numpy's global random state, so results depend on the wor
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,6 +50,7 @@ import numpy as np
 from scipy.linalg import solve_triangular
 from scipy.special import gammaln, logsumexp, ndtr, ndtri
 from scipy.stats import chi2
+from threadpoolctl import OpenBLASController, ThreadpoolController
 
 from sim.world import uniforms
 
@@ -59,6 +62,47 @@ MIN_STEP_ESS = 1000
 #: Populations pooled at a time (the most recent ones): bounds the cost of the balance heuristic.
 POOL = 4
 U_MIN = 2.0**-53  # uniforms stay strictly inside (0, 1): inverse CDFs stay finite
+
+
+_BLAS_LOCK = threading.Lock()
+_blas_users = 0
+_blas_limiter: Any = None
+
+
+def _control_blas() -> None:
+    """Let this thread set OpenBLAS's threads: threadpoolctl (≥ 3.8) lets one thread at a time
+    set a process-wide pool and silently ignores the others (:func:`one_blas_thread`'s count,
+    under its lock, is what decides here)."""
+    OpenBLASController.clear_controlling_thread(force=True)
+
+
+@contextmanager
+def one_blas_thread() -> Iterator[None]:
+    """Run the sampler's linear algebra on one BLAS thread: in every thread of the process while
+    any sampler runs (a count: the page runs several at once), the process's setting restored
+    after the last.
+
+    Its matrices are narrow (particles × a few dozen inputs): a multithreaded BLAS spent more
+    time waking and waiting for its threads than computing (a page forecast's median fell from
+    2.6 s to 1.8 s on 2 cores), and the last bits of its results depended on the machine's
+    number of cores, where one thread gives the same bits everywhere.
+    """
+    global _blas_users, _blas_limiter
+    with _BLAS_LOCK:
+        if _blas_users == 0:
+            _control_blas()
+            _blas_limiter = ThreadpoolController().limit(limits=1, user_api="blas")
+        _blas_users += 1
+    try:
+        yield
+    finally:
+        with _BLAS_LOCK:
+            _blas_users -= 1
+            if _blas_users == 0:
+                _control_blas()
+                _blas_limiter.restore_original_limits()
+                _control_blas()  # no thread left in control: the next sampler, or the caller's own limits
+                _blas_limiter = None
 
 
 @dataclass
@@ -189,7 +233,7 @@ class Proposal:
     def log_density(self, z: np.ndarray) -> np.ndarray:
         """Log q(z) of each row of ``z``."""
         d, nu = len(self.mean), self.dof
-        y = solve_triangular(self.chol, (z - self.mean).T, lower=True).T
+        y = solve_triangular(self.chol, (z - self.mean).T, lower=True, check_finite=False).T  # z is finite
         delta = np.square(y).sum(axis=1)
         log_t = (gammaln((nu + d) / 2) - gammaln(nu / 2) - 0.5 * d * math.log(nu * math.pi)
                  - float(np.log(np.diag(self.chol)).sum()) - 0.5 * (nu + d) * np.log1p(delta / nu))
@@ -211,6 +255,7 @@ def to_probit(u: np.ndarray) -> np.ndarray:
     return ndtri(np.clip(u, U_MIN, 1.0 - U_MIN))
 
 
+@one_blas_thread()
 def smc(simulate: Simulator, *, seed: int, n0: int, n: int, target_ess: float, rho: float = 0.5,
         max_populations: int = 20, max_n: int | None = None,
         progress: Callable[[dict[str, float]], None] | None = None) -> Result:
