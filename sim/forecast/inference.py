@@ -83,9 +83,9 @@ def one_blas_thread() -> Iterator[None]:
     after the last.
 
     Its matrices are narrow (particles × a few dozen inputs): a multithreaded BLAS spent more
-    time waking and waiting for its threads than computing (a page forecast's median fell from
-    2.6 s to 1.8 s on 2 cores), and the last bits of its results depended on the machine's
-    number of cores, where one thread gives the same bits everywhere.
+    time waking and waiting for its threads than computing (the page's forecasts: median 2.0 s
+    against 2.7 s on 2 cores, ``benchmarks/bench_sampler.py``), and the last bits of its results
+    depended on the machine's number of cores, where one thread gives the same bits everywhere.
     """
     global _blas_users, _blas_limiter
     with _BLAS_LOCK:
