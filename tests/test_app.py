@@ -323,7 +323,7 @@ def test_every_control_at_its_top_is_a_valid_scenario():
 
 
 def test_the_track_record_is_the_cross_validated_backtest(tmp_path):
-    from sim.app.news import backtest_result, latest_backtest
+    from sim.app.news import backtest_result, learned_track_record
     from tests.test_backtest import small_library
 
     library = small_library(tmp_path)
@@ -332,15 +332,17 @@ def test_the_track_record_is_the_cross_validated_backtest(tmp_path):
     assert s["cases"] == len(result["cases"]) == 3 and s["forecasts"] == 6 and s["groups"] == 3
     for case, _n, b, _bj, bb, _bk, why in result["cases"]:
         assert (why == "—") == (b <= bb), case  # a reason exactly where a case loses to its base rate
-    assert latest_backtest(tmp_path / "none") is None
-    out = tmp_path / "results"
+    learned = library.parent / "learned.toml"
+    assert learned_track_record(learned) is None  # no learned priors written yet
     r = subprocess.run([sys.executable, "-m", "sim", "backtest", "--cross-validate", "--library", str(library),
-                        "--particles", "1000", "--target-ess", "300", "--quiet", "--out", str(out / "cv-1")],
-                       cwd=ROOT, capture_output=True, text=True)
+                        "--particles", "1000", "--target-ess", "300", "--quiet", "--write-priors",
+                        "--out", str(tmp_path / "results" / "cv-1")], cwd=ROOT, capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
-    shown = latest_backtest(out)
-    assert shown is not None and shown["cases"] == result["cases"]  # the page shows what the CLI measured
-    assert all(shown["summary"][k] == result["summary"][k] for k in ("brier", "brier_judgement", "brier_base"))
+    shown = learned_track_record(learned)  # what a fresh clone's page shows: kept with the priors
+    assert shown is not None and shown["cases"] == result["cases"]  # the page shows what the command line measured
+    assert all(shown["summary"][k] == s[k] for k in ("brier", "brier_judgement", "brier_base", "brier_base_kind"))
+    assert shown["summary"]["reliability"][0]["count"] == s["reliability"][0]["count"]
+    assert "--write-priors" in shown["command"] and str(learned) in shown["source"]
 
 
 def test_a_killed_servers_temporary_folders_are_removed_by_the_next(tmp_path, monkeypatch):

@@ -100,6 +100,66 @@ def test_the_learned_priors_file_is_current_and_valid():
     files = [lib / "cases.toml", *lib.glob("templates/*.toml"), *(ROOT / "scenarios" / "cases").glob("*.toml")]
     assert learned.library_sha256 == priors.fingerprint(files)
     assert sum(w for _, w in learned.points) == pytest.approx(1.0, abs=1e-4)
+    # its track record is the backtest docs/BACKTEST.md reports (written by the same command)
+    assert learned.track_record is not None
+    report = (ROOT / "docs" / "BACKTEST.md").read_text(encoding="utf-8")
+    s = learned.track_record["summary"]
+    for name, key in (("learned priors, per kind of talk", "brier"), ("base rate", "brier_base"),
+                      ("base rate of the kind", "brier_base_kind")):
+        assert f"| {name} | {s[key]:.4f} |" in report, name
+    assert f"**{s['forecasts']} forecasts of {s['cases']} cases" in report
+
+
+def _track(kinds: dict[str, int]) -> dict:
+    bins = [{"low": k / 10, "high": (k + 1) / 10, "count": k % 2, "forecast": math.nan if k % 2 == 0 else k / 10 + 0.05,
+             "observed": math.nan if k % 2 == 0 else 0.5} for k in range(10)]
+    summary = {k: 0.25 + j / 100 for j, k in enumerate(priors.TRACK_SUMMARY)}
+    summary.update(forecasts=12, cases=3, groups=2, happened=5, brier=0.25, brier_base=0.3, brier_base_kind=0.2,
+                   **dict.fromkeys(priors.TRACK_BINS, bins))
+    return {"summary": summary,
+            "kinds": {kind: {"forecasts": n, "cases": 1, "happened": 1, "brier": 0.2, "brier_base": 0.3,
+                             "brier_base_kind": 0.1} for kind, n in kinds.items()},
+            "cases": [{"case": 'Korea "July" round, 2025 — Gyeongju', "kind": "meeting", "forecasts": 4,
+                       "happened": 2, "brier": 0.21, "brier_judgement": 0.3, "brier_base": 0.25,
+                       "brier_base_kind": 0.2, "p": 0.4, "p_base": 0.5}]}
+
+
+def test_the_learned_priors_file_keeps_its_track_record(tmp_path):
+    path = tmp_path / "learned.toml"
+    w = np.zeros(len(priors.GRID))
+    w[priors.JUDGEMENT] = 1.0
+    track = _track({"meeting": 4, "(none)": 8})
+    priors.write_learned(path, w, fingerprint_="x", seed=0, particles=10, target_ess=5, cases=3, forecasts=12,
+                         command='python -m sim backtest --report --library "a b.toml"', track_record=track)
+    learned = priors.load_learned(path)
+    assert learned is not None and learned.track_record is not None
+    assert learned.command == 'python -m sim backtest --report --library "a b.toml"'
+    got = learned.track_record
+    assert got["cases"] == track["cases"] and got["kinds"] == track["kinds"]  # quotes and accents kept
+    for k in priors.TRACK_SUMMARY:
+        assert got["summary"][k] == track["summary"][k], k  # full precision
+    bins = got["summary"]["reliability"]
+    assert [b["count"] for b in bins] == [b["count"] for b in track["summary"]["reliability"]]
+    assert math.isnan(bins[0]["forecast"]) and bins[1]["forecast"] == track["summary"]["reliability"][1]["forecast"]
+    words = learned.track_record_in_words("meeting")
+    assert "12 forecasts of 3 past deadline talks scored Brier 0.250, against 0.300 for a base rate and 0.200" in words
+    assert "on the 1 meeting talks (4 forecasts), 0.200 against 0.300 and 0.100" in words
+    assert "meeting" not in learned.track_record_in_words("tariff_threat")
+
+
+def test_a_malformed_track_record_is_named(tmp_path):
+    path = tmp_path / "learned.toml"
+    w = np.zeros(len(priors.GRID))
+    w[priors.JUDGEMENT] = 1.0
+    priors.write_learned(path, w, fingerprint_="x", seed=0, particles=10, target_ess=5, cases=3, forecasts=12,
+                         command="test", track_record=_track({"meeting": 4}))
+    good = path.read_text(encoding="utf-8")
+    path.write_text(good.replace("brier_base_kind = ", "brier_base_kindx = ", 1), encoding="utf-8")
+    with pytest.raises(ScenarioError, match=r"track_record\.brier_base_kind: is missing"):
+        priors.load_learned(path)
+    path.write_text(good.replace("brier = 0.2\n", 'brier = "low"\n', 1), encoding="utf-8")
+    with pytest.raises(ScenarioError, match=r"track_record\.by_kind\.meeting\.brier: must be a number"):
+        priors.load_learned(path)
 
 
 def test_a_malformed_learned_file_is_named(tmp_path):

@@ -108,6 +108,7 @@ class PageForecast:
     command: str
     warnings: tuple[str, ...] = ()
     priors: str = "the scenario's own judgement"
+    track: str = ""  # the learned priors' track record in words ("": none kept)
 
 
 def record_dates(scenario: Scenario) -> list[dt.date]:
@@ -156,7 +157,7 @@ def run_forecast(scenario: Scenario, as_of: dt.date | None, seed: int,
     return PageForecast(MILESTONES[question], scenario.deadline, as_of, f["p"], f["low"], f["high"], p["p"], p["low"],
                         p["high"], fc.result.ess, describe_record(scenario, as_of),
                         f"python -m sim forecast {scenario_path_name(scenario)}{date} --seed {seed}",
-                        tuple(fc.warnings), _priors_used(scenario.kind))
+                        tuple(fc.warnings), _priors_used(scenario.kind), _track(scenario.kind))
 
 
 #: Forecasts the server keeps, by what produced them (a forecast is a function of them alone).
@@ -170,6 +171,11 @@ def _priors_used(kind: str) -> str:
     if learned is None:
         return "the scenario's own judgement (no learned priors written)"
     return f"learned across the case library ({learned.describe(kind)})"
+
+
+def _track(kind: str) -> str:
+    learned = priors.load_learned()
+    return learned.track_record_in_words(kind) if learned is not None else ""
 
 
 def cached_forecast(key: Hashable, scenario: Scenario, as_of: dt.date | None, seed: int,

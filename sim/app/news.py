@@ -50,6 +50,8 @@ def ForecastAnswer(result: PageForecast | None, running: bool, error: str | None
                f"<div style='font-size: 15px'>prior (no record): {prior} · effective sample size "
                f"{result.ess:,.0f}</div>"
                f"<div style='color: #555; font-size: 13px'>Behavioural priors: {html.escape(result.priors)}.</div>"
+               + (f"<div style='color: #555; font-size: 13px'>Their track record: {html.escape(result.track)} "
+                  f"(the Track record tab: per case).</div>" if result.track else "") +
                f"<div style='color: #555; font-size: 13px'>Settings: {html.escape(settings)}. The command line "
                f"gives the same number: <code>{html.escape(result.command)}</code></div></div>")
         for w in result.warnings:
@@ -184,8 +186,8 @@ def TrackRecordTab(result: dict[str, Any] | None, running: bool, status: str, st
         solara.ProgressLinear(value=True)
         markup(html.escape(status), style="color: #555")
     if result is None:
-        markup("No cross-validated backtest in results/backtest/ yet: run it here or with the command above.",
-               style="color: #555")
+        markup("No learned priors with a track record (scenarios/library/learned.toml): run the backtest here, "
+               "or refit the priors with <code>python -m sim backtest --report</code>.", style="color: #555")
         return
     s = result["summary"]
     markup(f"<div style='font-size: 15px'>{s['forecasts']} forecasts of {s['cases']} cases in {s['groups']} groups, "
@@ -194,7 +196,8 @@ def TrackRecordTab(result: dict[str, Any] | None, running: bool, status: str, st
            f"{s['brier_skill_vs_base']:+.3f}; against the base rate of the kind of talk "
            f"(Brier {s['brier_base_kind']:.3f}) {s['brier_skill_vs_base_kind']:+.3f} (positive: better than the "
            f"reference).</div>"
-           f"<div style='color: #555; font-size: 12px'>from {html.escape(result['source'])}</div>")
+           f"<div style='color: #555; font-size: 12px'>from {html.escape(result['source'])} "
+           f"<code>{html.escape(result['command'])}</code></div>")
     rows = "".join(f"<tr><td>{html.escape(c)}</td><td>{n}</td><td>{b:.3f}</td><td>{bj:.3f}</td><td>{bb:.3f}</td>"
                    f"<td>{bk:.3f}</td><td>{html.escape(why)}</td></tr>"
                    for c, n, b, bj, bb, bk, why in result["cases"])
@@ -205,31 +208,28 @@ def TrackRecordTab(result: dict[str, Any] | None, running: bool, status: str, st
     figure(result["figure"])
 
 
-def _track_record(cv: dict[str, Any], source: str) -> dict[str, Any]:
-    from sim.forecast import backtest, backtest_report
+def _track_record(summary: dict[str, Any], cases: list[dict[str, Any]], source: str, command: str) -> dict[str, Any]:
+    from sim.forecast import backtest_report
 
-    cases = [(c["case"], c["forecasts"], c["brier"], c["brier_judgement"], c["brier_base"], c["brier_base_kind"],
-              backtest_report.why_cv(c)) for c in backtest.by_case(cv["forecasts"])]
-    return {"summary": cv["summary"], "cases": cases, "figure": backtest_report.cv_reliability_figure(cv["summary"]),
-            "source": source}
-
-
-#: Where the command line writes backtests (relative to where the page was started).
-BACKTESTS = Path("results/backtest")
+    rows = [(c["case"], c["forecasts"], c["brier"], c["brier_judgement"], c["brier_base"], c["brier_base_kind"],
+             backtest_report.why_cv(c)) for c in cases]
+    return {"summary": summary, "cases": rows, "figure": backtest_report.cv_reliability_figure(summary),
+            "source": source, "command": command}
 
 
-def latest_backtest(folder: Path = BACKTESTS) -> dict[str, Any] | None:
-    """The newest cross-validated backtest in ``folder`` (what ``docs/BACKTEST.md`` was written from), if any."""
-    import json
+def learned_track_record(path: Path | None = None) -> dict[str, Any] | None:
+    """The track record of the learned priors the page's answer uses: the cross-validated
+    backtest they were fitted with, as ``docs/BACKTEST.md`` reports it (None: no learned priors
+    file, or one that keeps no track record)."""
+    from sim.forecast import priors
 
-    for path in sorted(folder.glob("cv-*/backtest.json"), reverse=True):
-        try:
-            cv = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue
-        if cv.get("cross_validated") and "brier_pooled" in cv.get("summary", {}):  # older backtests: skipped
-            return _track_record(cv, f"{path} ({cv.get('git_commit') or 'no commit'})")
-    return None
+    learned = priors.load_learned(path)
+    if learned is None or learned.track_record is None:
+        return None
+    t = learned.track_record
+    return _track_record(dict(t["summary"]), list(t["cases"]),
+                         f"the backtest behind the learned priors ({path or priors.LEARNED}, fitted {learned.fitted}):",
+                         learned.command or "python -m sim backtest --report")
 
 
 def backtest_result(progress: Callable[[str], None] | None = None, *, library: Path | None = None,
@@ -244,5 +244,6 @@ def backtest_result(progress: Callable[[str], None] | None = None, *, library: P
     g = backtest.grid(cases, seed=seed, particles=particles, target_ess=target_ess, workers=workers,
                       progress=(lambda d, n: progress(f"{d:,} of {n:,} forecasts (a case at a grid point) done"))
                       if progress else None)
-    return _track_record(backtest.cross_validate(g), f"python -m sim backtest --cross-validate --workers {workers} "
-                                                     f"--seed {seed}")
+    cv = backtest.cross_validate(g)
+    return _track_record(cv["summary"], backtest.by_case(cv["forecasts"]), "this page's run, as",
+                         f"python -m sim backtest --cross-validate --workers {workers} --seed {seed}")

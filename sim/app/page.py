@@ -18,7 +18,7 @@ import solara.lab
 from sim.app.forecasting import PARTICLES, TARGET_ESS, Hypothetical, PageForecast, cached_forecast, record_dates
 from sim.app.montecarlo import DEFAULT_RUNS, MAX_PAGE_RUNS, MonteCarloResult, paired, run_monte_carlo
 from sim.app.negotiation import NegotiationTab
-from sim.app.news import ForecastAnswer, TimelineTab, TrackRecordTab, WhatIfTab, backtest_result, latest_backtest
+from sim.app.news import ForecastAnswer, TimelineTab, TrackRecordTab, WhatIfTab, backtest_result, learned_track_record
 from sim.app.parts import figure, markup, percent
 from sim.app.settings import DEFAULT_SCENARIO, Control, PageError, configure, controls, describe, scenario_path
 from sim.forecast import priors
@@ -261,7 +261,7 @@ def Page() -> None:
             stop_if(cancel)
             set_backtest_status(text)
 
-        return backtest_result(status_) if backtest_go else latest_backtest()
+        return backtest_result(status_) if backtest_go else learned_track_record()
 
     track = solara.use_thread(track_now, dependencies=[backtest_go, TRACK_TAB in opened], intrusive_cancel=False)
 

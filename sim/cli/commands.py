@@ -143,6 +143,8 @@ def cmd_forecast(args: argparse.Namespace) -> int:
         j = extra["judgement_priors"]
         print(f"  with priors learned across the case library ({learned.describe(scenario.kind)}; "
               "scenarios/library/learned.toml)")
+        if learned.track_record is not None:
+            print(f"  their track record: {learned.track_record_in_words(scenario.kind)} (docs/BACKTEST.md)")
         print(f"  with the scenario's own judgement priors: {j['p']:.2f} [{j['low']:.2f}, {j['high']:.2f}], "
               f"ESS {j['ess']:,.0f} (--priors judgement)")
     print("\n".join(forecast_report.report(data)[1:]))
@@ -221,7 +223,8 @@ def _backtest_cross_validated(args: argparse.Namespace) -> int:
                              seed=args.seed, particles=args.particles, target_ess=args.target_ess,
                              cases=len(cases), forecasts=cv["summary"]["forecasts"],
                              command="python -m sim " + " ".join(sys.argv[1:]),
-                             kinds={kind: np.array(w) for kind, w in cv["kinds"].items()})
+                             kinds={kind: np.array(w) for kind, w in cv["kinds"].items()},
+                             track_record=backtest.track_record(cv))
         print(f"Learned priors: {out}")
     if args.report:
         docs = Path("docs")

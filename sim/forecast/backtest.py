@@ -311,3 +311,18 @@ def by_case(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             item[f"p{name}"] = float(np.mean([r[f"p{name}"] for r in rs]))
         out.append(item)
     return out
+
+
+def track_record(cv: dict[str, Any]) -> dict[str, Any]:
+    """What the learned priors file keeps of a cross-validated backtest (:data:`sim.forecast.priors.TRACK_SUMMARY`):
+    its scores over all talks with the reliability bins, per kind of talk, and per case."""
+    rows = cv["forecasts"]
+    kinds = {}
+    for kind in sorted({r["kind"] for r in rows}):
+        rs = [r for r in rows if r["kind"] == kind]
+        kinds[kind] = {"forecasts": len(rs), "cases": len({r["file"] for r in rs}),
+                       "happened": int(sum(r["happened"] for r in rs)), **_mean_scores(rs, ("", "_base", "_base_kind"))}
+    summary = cv["summary"]
+    return {"summary": {k: summary[k] for k in (*priors.TRACK_SUMMARY, *priors.TRACK_BINS)},
+            "kinds": {kind: {k: row[k] for k in priors.TRACK_KIND} for kind, row in kinds.items()},
+            "cases": [{k: c[k] for k in priors.TRACK_CASE} for c in by_case(rows)]}

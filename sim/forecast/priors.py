@@ -35,6 +35,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import itertools
+import json
 import math
 import tomllib
 from collections.abc import Callable, Iterable, Mapping
@@ -51,6 +52,16 @@ MIN_WEIGHT = 0.01
 #: The learned priors the flagship uses, fitted on the whole library (``python -m sim backtest
 #: --cross-validate --write-priors``): repository-relative.
 LEARNED = Path("scenarios/library/learned.toml")
+#: What the learned priors file keeps of the cross-validated backtest behind it (its track
+#: record, :func:`sim.forecast.backtest.track_record`): the scores over all talks, the reliability
+#: bins, and per kind of talk and per case the scores the page's track record shows.
+TRACK_SUMMARY = ("forecasts", "cases", "groups", "happened", "brier", "log_score", "brier_pooled", "brier_judgement",
+                 "brier_base", "brier_base_kind", "log_score_base", "log_score_base_kind", "brier_skill_vs_base",
+                 "brier_skill_vs_base_kind", "brier_skill_vs_pooled", "brier_skill_vs_judgement")
+TRACK_BINS = ("reliability", "reliability_pooled", "reliability_judgement")
+TRACK_KIND = ("forecasts", "cases", "happened", "brier", "brier_base", "brier_base_kind")
+TRACK_CASE = ("case", "kind", "forecasts", "happened", "brier", "brier_judgement", "brier_base", "brier_base_kind",
+              "p", "p_base")
 
 
 @dataclass(frozen=True)
@@ -180,22 +191,50 @@ def fingerprint(paths: Iterable[Path]) -> str:
 
 
 def write_learned(path: Path, w: np.ndarray, *, fingerprint_: str, seed: int, particles: int, target_ess: float,
-                  cases: int, forecasts: int, command: str, kinds: Mapping[str, np.ndarray] | None = None) -> None:
+                  cases: int, forecasts: int, command: str, kinds: Mapping[str, np.ndarray] | None = None,
+                  track_record: Mapping[str, Any] | None = None) -> None:
     """The learned hyperposterior (of all cases, ``w``, and of each kind's, ``kinds``) as a small
-    TOML file (atomically)."""
+    TOML file (atomically), with the track record of the backtest it came from, if given
+    (:func:`sim.forecast.backtest.track_record`)."""
     lines = ["# Behavioural priors learned across the case library (sim/forecast/priors.py).",
              f"# Written by: {command}", "# Do not edit: refit instead.", "",
              f'library_sha256 = "{fingerprint_}"', f"seed = {seed}", f"particles = {particles}",
              f"target_ess = {target_ess:g}", f"cases = {cases}", f"forecasts = {forecasts}",
-             f"fitted = {dt.date.today().isoformat()}", ""]
+             f"fitted = {dt.date.today().isoformat()}", f"command = {_toml(command)}", ""]
     for table, ws in (("points", w), *((f"kinds.{kind}.points", kw) for kind, kw in sorted((kinds or {}).items()))):
         for h, weight in zip(GRID, ws, strict=True):
             if weight > 0:
                 lines += [f"[[{table}]]", *(f"{k} = {v:g}" for k, v in asdict(h).items()), f"weight = {weight:.6f}",
                           ""]
+    if track_record is not None:
+        summary = track_record["summary"]
+        lines += ["# The cross-validated backtest these priors came from (each forecast with priors learned",
+                  "# without its group of cases): its scores as measured, per kind of talk and per case.",
+                  "[track_record]", *(f"{k} = {_toml(summary[k])}" for k in TRACK_SUMMARY)]
+        for k in TRACK_BINS:
+            lines += [f"{k} = [", *(f"  {_toml(b)}," for b in summary[k]), "]"]
+        lines.append("")
+        for kind, row in sorted(track_record["kinds"].items()):
+            lines += [f"[track_record.by_kind.{_toml(kind)}]", *(f"{k} = {_toml(row[k])}" for k in TRACK_KIND), ""]
+        for row in track_record["cases"]:
+            lines += ["[[track_record.by_case]]", *(f"{k} = {_toml(row[k])}" for k in TRACK_CASE), ""]
     tmp = path.with_suffix(".tmp")
     tmp.write_text("\n".join(lines), encoding="utf-8")
     tmp.replace(path)
+
+
+def _toml(value: Any) -> str:
+    """A value as TOML: a string, a number (full precision; nan for an empty bin), or an inline table."""
+    if isinstance(value, Mapping):
+        return "{" + ", ".join(f"{k} = {_toml(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)  # a JSON string is a TOML basic string
+    if isinstance(value, bool | np.bool_):
+        return "true" if value else "false"
+    if isinstance(value, int | np.integer):
+        return str(int(value))
+    x = float(value)
+    return "nan" if math.isnan(x) else repr(x)
 
 
 Points = tuple[tuple[Hyper, float], ...]
@@ -210,6 +249,8 @@ class Learned:
     library_sha256: str
     fitted: str
     kinds: Mapping[str, Points] = dataclasses.field(default_factory=dict)
+    command: str = ""
+    track_record: Mapping[str, Any] | None = None  # {"summary", "kinds", "cases"}: see TRACK_SUMMARY
 
     def points_for(self, kind: str) -> Points:
         """The points a scenario of ``kind`` is forecast with: its kind's, else all cases'."""
@@ -219,6 +260,21 @@ class Learned:
         """The mixture a scenario of ``kind`` uses, in words."""
         whose = f"the {kind.replace('_', ' ')} talks: " if kind in self.kinds else ""
         return whose + "; ".join(f"{w:.0%} {h.label()}" for h, w in self.points_for(kind))
+
+    def track_record_in_words(self, kind: str = "") -> str:
+        """How these priors' forecasts scored out of sample, in one sentence (the command line
+        and the page say the same); empty if the file keeps no track record."""
+        if self.track_record is None:
+            return ""
+        s = self.track_record["summary"]
+        out = (f"out of sample, {s['forecasts']} forecasts of {s['cases']} past deadline talks scored Brier "
+               f"{s['brier']:.3f}, against {s['brier_base']:.3f} for a base rate and {s['brier_base_kind']:.3f} "
+               f"for the base rate of each talk's kind (lower is better)")
+        k = self.track_record["kinds"].get(kind)
+        if k is not None:
+            out += (f"; on the {k['cases']} {kind.replace('_', ' ')} talks ({k['forecasts']} forecasts), "
+                    f"{k['brier']:.3f} against {k['brier_base']:.3f} and {k['brier_base_kind']:.3f}")
+        return out
 
 
 def in_words(learned: Learned | None) -> str:
@@ -249,7 +305,42 @@ def load_learned(path: Path | None = None) -> Learned | None:
         raise ScenarioError(str(path), "kinds", "must be a table of [[kinds.<kind>.points]]")
     return Learned(_points(path, data.get("points"), "points"), str(data.get("library_sha256", "")),
                    str(data.get("fitted", "")),
-                   {kind: _points(path, v.get("points"), f"kinds.{kind}.points") for kind, v in kinds.items()})
+                   {kind: _points(path, v.get("points"), f"kinds.{kind}.points") for kind, v in kinds.items()},
+                   str(data.get("command", "")), _track_record(path, data.get("track_record")))
+
+
+def _track_record(path: Path, raw: Any) -> dict[str, Any] | None:
+    """A learned priors file's track record, validated (None: the file keeps none)."""
+    if raw is None:
+        return None
+
+    def table(value: Any, where: str, fields: tuple[str, ...]) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise ScenarioError(str(path), where, "must be a table")
+        for k in fields:
+            if k not in value:
+                raise ScenarioError(str(path), f"{where}.{k}", "is missing")
+            if k not in ("case", "kind") and (isinstance(value[k], bool) or not isinstance(value[k], int | float)):
+                raise ScenarioError(str(path), f"{where}.{k}", f"must be a number, not {value[k]!r}")
+        return value
+
+    raw = table(raw, "track_record", TRACK_SUMMARY)
+    summary = {k: raw[k] for k in TRACK_SUMMARY}
+    for k in TRACK_BINS:
+        bins = raw.get(k)
+        if not isinstance(bins, list):
+            raise ScenarioError(str(path), f"track_record.{k}", "must be a list of bins")
+        summary[k] = [table(b, f"track_record.{k}[{j}]", ("low", "high", "count", "forecast", "observed"))
+                      for j, b in enumerate(bins)]
+    kinds = raw.get("by_kind", {})
+    if not isinstance(kinds, dict):
+        raise ScenarioError(str(path), "track_record.by_kind", "must be a table of kinds of talk")
+    cases = raw.get("by_case", [])
+    if not isinstance(cases, list):
+        raise ScenarioError(str(path), "track_record.by_case", "must be a list of [[track_record.by_case]]")
+    return {"summary": summary,
+            "kinds": {kind: table(v, f"track_record.by_kind.{kind}", TRACK_KIND) for kind, v in kinds.items()},
+            "cases": [table(c, f"track_record.by_case[{j}]", TRACK_CASE) for j, c in enumerate(cases)]}
 
 
 def _points(path: Path, raw_points: Any, where: str) -> Points:
