@@ -22,7 +22,7 @@ import threading
 import time
 import traceback
 import warnings
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -293,9 +293,11 @@ def run(
     engine: str = "batch",
     progress: Callable[[int], None] | None = None,
     command: list[str] | None = None,
+    settings: Mapping[str, Any] | None = None,
 ) -> RunResult:
     """Run ``n`` replications into the dataset ``out_dir/runs/`` (one Parquet part per
-    chunk, written by the worker that ran it) and write ``out_dir/manifest.json``.
+    chunk, written by the worker that ran it) and write ``out_dir/manifest.json`` (with the
+    ``settings`` the scenario was loaded with, ``--set``'s, so ``plot`` can load it again).
 
     Ctrl-C stops the run cleanly: the parts finished so far are kept, and the
     manifest says the run was interrupted.
@@ -331,6 +333,7 @@ def run(
             "scenario": scenario.name,
             "scenario_file": scenario.path,
             "scenario_sha256": scenario.sha256 or None,  # of the file and its extends chain (see load_scenario)
+            "settings": {k: v.isoformat() if isinstance(v, dt.date) else v for k, v in (settings or {}).items()},
             "seed": seed, "replications": n, "completed": completed, "failures": failures,
             "engine_fallbacks": fallbacks,
             "interrupted": interrupted, "workers": workers, "chunk_size": chunk_size, "engine": engine,

@@ -7,6 +7,7 @@ import datetime as dt
 import json
 import os
 import re
+import shlex
 import shutil
 import socket
 import subprocess
@@ -208,11 +209,17 @@ def _free_port() -> int:
 
 def _cli_forecast(tmp_path: Path, as_of: str, seed: int = 0) -> str:
     """The command line's forecast for the flagship, as the page writes it."""
-    out = tmp_path / f"cli-{as_of}"
-    r = subprocess.run([sys.executable, "-m", "sim", "forecast", f"scenarios/{FLAGSHIP}", "--as-of", as_of, "--seed",
-                        str(seed), "--no-plots", "--quiet", "--out", str(out)], cwd=ROOT, capture_output=True,
-                       text=True, check=True)
-    assert r.returncode == 0
+    return _cli_answer(tmp_path, f"python -m sim forecast scenarios/{FLAGSHIP} --as-of {as_of} --seed {seed}")
+
+
+def _cli_answer(tmp_path: Path, command: str) -> str:
+    """What ``command`` (a ``python -m sim forecast`` line, as the page shows it) prints, as the page writes it."""
+    args = shlex.split(command)
+    assert args[:4] == ["python", "-m", "sim", "forecast"], command
+    out = tmp_path / f"cli-{len(list(tmp_path.glob('cli-*')))}"
+    r = subprocess.run([sys.executable, *args[1:], "--no-plots", "--quiet", "--out", str(out)], cwd=ROOT,
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
     data = json.loads((out / "forecast.json").read_text())
     f = data["probabilities"]["agreement"]["forecast"]["before_summit"]
     return f"{app.percent(f['p'])} 95% interval {app.percent(f['low'])}–{app.percent(f['high'])}"
@@ -291,8 +298,12 @@ def test_browser_the_page_gives_the_command_lines_forecast_and_its_what_ifs(tmp_
                 sliders.nth(k).focus()
                 sliders.nth(k).press("End")  # the slider's top: the control fixed at its highest value
                 settled(f"{c.label} = {c.show(c.high)}")
-                if k == 0:
-                    assert _answer(FLAGSHIP, {c.path: c.high}) in settled(), c.path
+                if k == 0:  # the command the page shows (with --set) prints the number it shows
+                    text = settled()
+                    command = re.search(r"gives the same number: (python -m sim forecast .*?--seed \d+(?: --set \S+)*)",
+                                        text)
+                    assert command and "--set" in command.group(1), text
+                    assert _cli_answer(tmp_path, command.group(1)) in text, c.path
                 page.get_by_role("button", name="reset").nth(k).click()
                 assert settled("as the scenario has it") == first
             page.get_by_role("tab", name="One negotiation, meeting by meeting").click()
@@ -383,7 +394,8 @@ def test_forecasts_are_kept_by_what_produced_them(flagship, monkeypatch):
     from sim.app import forecasting
 
     calls = []
-    monkeypatch.setattr(forecasting, "run_forecast", lambda sc, as_of, seed, progress=None: calls.append(seed) or seed)
+    monkeypatch.setattr(forecasting, "run_forecast",
+                        lambda sc, as_of, seed, progress=None, options="": calls.append(seed) or seed)
     monkeypatch.setattr(forecasting, "_CACHE", forecasting.OrderedDict())
     monkeypatch.setattr(forecasting, "CACHE_SIZE", 2)
     for seed in (1, 1, 2, 1, 3, 2):
@@ -391,7 +403,7 @@ def test_forecasts_are_kept_by_what_produced_them(flagship, monkeypatch):
     assert calls == [1, 2, 3, 2]  # the third 1 was kept; 2 had been dropped for 3 (two at most)
 
 
-def test_the_monte_carlo_runs_once_its_tab_is_open_and_shows_the_paired_difference():
+def test_the_monte_carlo_runs_once_its_tab_is_open_and_shows_the_paired_difference(tmp_path):
     rc = _page()
     _wait(rc, _settled)
     assert "Monte Carlo of these settings" not in _text(rc)  # not computed behind the answer's back
@@ -401,6 +413,15 @@ def test_the_monte_carlo_runs_once_its_tab_is_open_and_shows_the_paired_differen
     rc.find(v.Slider).widgets[index].v_model = 25.0
     text = _wait(rc, lambda t: "What-if minus the scenario as it is" in t)
     assert "paired on the same 5,000 worlds" in text
+    # the command the Monte Carlo names prints its number
+    command = re.search(r"gives the same numbers: (python -m sim run \S+ --runs \d+ --seed \d+(?: --set \S+)*)", text)
+    assert command and f"--set {CEILING}=25.0" in command.group(1), text
+    shown = re.search(r"no record: chance of agreement in principle by [^\n]*?(\d+(?:\.\d)?%) 95% interval", text)
+    r = subprocess.run([sys.executable, *shlex.split(command.group(1))[1:], "--no-plots", "--quiet", "--out",
+                        str(tmp_path / "run")], cwd=ROOT, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    b = json.loads((tmp_path / "run" / "summary.json").read_text())["milestones"]["agreement"]["before_summit"]
+    assert shown and shown.group(1) == app.percent(b["p"]), (shown, b)
 
 
 def test_a_server_beyond_loopback_serves_only_a_refusal(monkeypatch):

@@ -50,6 +50,13 @@ def _debris(folder: Path) -> list[Path]:
     (["sensitivity", FLAGSHIP, "--n", "1"], ["at least 16"]),
     (["sensitivity", FLAGSHIP, "--method", "morris", "--n", "1"], ["at least 4"]),
     (["forecast", FLAGSHIP, "--as-of", "2025-13-01"], ["--as-of", "2025-10-25"]),
+    (["forecast", FLAGSHIP, "--set", "parties.us.reservation"], ["--set", "PATH=VALUE"]),
+    (["forecast", FLAGSHIP, "--set", "parties.us.reservation=high"], ["--set", "a number or a date"]),
+    (["run", FLAGSHIP, "--set", "parties.us.reservation=nan"], ["--set", "finite"]),
+    (["run", FLAGSHIP, "--set", "parties.us.reservaton=0.5"], ["parties.us.reservaton", "not a parameter",
+                                                              "did you mean parties.us.reservation"]),
+    (["run", FLAGSHIP, "--set", "parties.us.reservation=7"], ["parties.us.reservation"]),
+    (["run", FLAGSHIP, "--set", "scenario.deadline=0.5"], ["scenario.deadline", "a date like"]),
 ])
 def test_bad_arguments_are_one_error_line_and_exit_2(tmp_path, args, words):
     out = tmp_path / "never"
@@ -243,3 +250,20 @@ def test_check_reads_the_case_library_and_names_a_bad_row(tmp_path):
     text = (ROOT / "scenarios" / "library" / "cases.toml").read_text()
     (tmp_path / "cases.toml").write_text(text.replace('id = "vietnam_jul9_2025"', 'id = "uk_jul9_2025"'))
     _clean_error(cli("check", str(tmp_path / "cases.toml")), EXIT_INPUT, "cases[1].id")
+
+
+def test_set_fixes_a_parameter_and_plot_loads_the_run_with_it(tmp_path):
+    """``--set`` fixes what the page's settings fix; the run's manifest keeps it, and ``plot``
+    loads the scenario with it (its summit moved: the figures' reference line follows)."""
+    out = tmp_path / "r"
+    r = cli("run", FLAGSHIP, "--runs", "300", "--quiet", "--no-plots", "--out", str(out),
+            "--set", "parties.korea.reservation=0.75", "--set", "scenario.deadline=2025-11-20")
+    assert r.returncode == 0, r.stderr
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["settings"] == {"parties.korea.reservation": 0.75, "scenario.deadline": "2025-11-20"}
+    summary = json.loads((out / "summary.json").read_text())
+    assert "2025-11-20" in json.dumps(summary)  # P(by the summit) is by the moved summit
+    names = ds.dataset(out / "runs").schema.names
+    assert "param.parties.korea.reservation" not in names and "param.parties.us.reservation" in names
+    r = cli("plot", str(out))
+    assert r.returncode == 0 and "warning" not in r.stderr, r.stderr

@@ -139,8 +139,9 @@ def describe_record(scenario: Scenario, as_of: dt.date | None) -> str:
 
 
 def run_forecast(scenario: Scenario, as_of: dt.date | None, seed: int,
-                 progress: Callable[[dict[str, float]], None] | None = None) -> PageForecast:
-    """The forecast the command line gives for this scenario, date and seed.
+                 progress: Callable[[dict[str, float]], None] | None = None, options: str = "") -> PageForecast:
+    """The forecast the command line gives for this scenario, date and seed (``options``: the
+    ``--set`` options that fix what the page's settings fix, :func:`sim.app.settings.set_options`).
 
     Raises:
         sim.forecast.conditioning.RecordNotMatched: when the record cannot be matched (no number is given).
@@ -156,7 +157,7 @@ def run_forecast(scenario: Scenario, as_of: dt.date | None, seed: int,
     date = f" --as-of {as_of}" if as_of else ""
     return PageForecast(MILESTONES[question], scenario.deadline, as_of, f["p"], f["low"], f["high"], p["p"], p["low"],
                         p["high"], fc.result.ess, describe_record(scenario, as_of),
-                        f"python -m sim forecast {scenario_path_name(scenario)}{date} --seed {seed}",
+                        f"python -m sim forecast {scenario_path_name(scenario)}{date} --seed {seed}{options}",
                         tuple(fc.warnings), _priors_used(scenario.kind), _track(scenario.kind))
 
 
@@ -179,7 +180,7 @@ def _track(kind: str) -> str:
 
 
 def cached_forecast(key: Hashable, scenario: Scenario, as_of: dt.date | None, seed: int,
-                    progress: Callable[[dict[str, float]], None] | None = None) -> PageForecast:
+                    progress: Callable[[dict[str, float]], None] | None = None, options: str = "") -> PageForecast:
     """:func:`run_forecast`, kept for every visitor by ``key`` (the scenario's name, settings and
     record items, the date and the seed: all that the forecast depends on), the least recently
     used dropped beyond :data:`CACHE_SIZE`."""
@@ -187,7 +188,7 @@ def cached_forecast(key: Hashable, scenario: Scenario, as_of: dt.date | None, se
         if key in _CACHE:
             _CACHE.move_to_end(key)
             return _CACHE[key]
-    result = run_forecast(scenario, as_of, seed, progress)
+    result = run_forecast(scenario, as_of, seed, progress, options)
     with _CACHE_LOCK:
         _CACHE[key] = result
         while len(_CACHE) > CACHE_SIZE:

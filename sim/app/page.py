@@ -15,12 +15,29 @@ from typing import Any, cast
 import solara
 import solara.lab
 
-from sim.app.forecasting import PARTICLES, TARGET_ESS, Hypothetical, PageForecast, cached_forecast, record_dates
+from sim.app.forecasting import (
+    PARTICLES,
+    TARGET_ESS,
+    Hypothetical,
+    PageForecast,
+    cached_forecast,
+    record_dates,
+    scenario_path_name,
+)
 from sim.app.montecarlo import DEFAULT_RUNS, MAX_PAGE_RUNS, MonteCarloResult, paired, run_monte_carlo
 from sim.app.negotiation import NegotiationTab
 from sim.app.news import ForecastAnswer, TimelineTab, TrackRecordTab, WhatIfTab, backtest_result, learned_track_record
 from sim.app.parts import figure, markup, percent
-from sim.app.settings import DEFAULT_SCENARIO, Control, PageError, configure, controls, describe, scenario_path
+from sim.app.settings import (
+    DEFAULT_SCENARIO,
+    Control,
+    PageError,
+    configure,
+    controls,
+    describe,
+    scenario_path,
+    set_options,
+)
 from sim.forecast import priors
 from sim.forecast import report as forecast_report
 from sim.scenario import Scenario, ScenarioError, scenario_files
@@ -168,7 +185,8 @@ def Page() -> None:
             stop_if(cancel)
             progress(row)
 
-        return asked, cached_forecast((name, *asked), scenario, as_of, seed, reported), produced_by
+        options = set_options(scenario, values, shocks)  # the command line's --set for these settings
+        return asked, cached_forecast((name, *asked), scenario, as_of, seed, reported, options), produced_by
 
     answer = solara.use_thread(forecast_now, dependencies=[asked], intrusive_cancel=False)
     last: Any = solara.use_ref(None)  # the latest finished answer, shown greyed while the next one runs
@@ -210,7 +228,10 @@ def Page() -> None:
             set_done(total[0])
 
         set_done(0)
-        return run_monte_carlo(scenario, n, seed, f"{settings}; seed {seed}", counted)
+        command = (f"python -m sim run {scenario_path_name(scenario)} --runs {n} --seed {seed}"
+                   f"{set_options(scenario, values, shocks)}")
+        return run_monte_carlo(scenario, n, seed, f"{settings}; seed {seed}. The command line gives the same "
+                                                  f"numbers: {command}", counted)
 
     result = solara.use_thread(simulate, dependencies=[key, n, seed, monte_carlo], intrusive_cancel=False)
     changed = bool(values) or not shocks

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import math
+import shlex
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -18,9 +19,10 @@ from typing import Any
 import numpy as np
 
 from sim.scenario import Param, Scenario, params_by_path, parse_scenario, read_document, scenario_files, with_values
+from sim.scenario.paths import SUMMIT
 
 DEFAULT_SCENARIO = "us_korea_2025.toml"
-SUMMIT_PATH = "scenario.deadline"  # the summit control: days after the start, written as a date
+SUMMIT_PATH = SUMMIT  # the summit control: days after the start, written as a date
 
 
 class PageError(ValueError):
@@ -129,6 +131,24 @@ def controls(scenario: Scenario) -> tuple[Control, ...]:
     return tuple(out)
 
 
+def fixed_values(base: Scenario, values: Mapping[str, float], shocks: bool = True) -> dict[str, float | dt.date]:
+    """What the page's settings fix, by dotted path: the controls' values (the summit as a date)
+    and, with the shocks off, every event's chance or hazard at zero."""
+    out: dict[str, float | dt.date] = {}
+    for key, value in values.items():
+        out[key] = base.start + dt.timedelta(days=int(value)) if key == SUMMIT_PATH else float(value)
+    if not shocks:
+        for k, e in enumerate(base.events):
+            out[f"events[{k}].{'probability' if e.hazard is None else 'hazard'}"] = 0.0
+    return out
+
+
+def set_options(base: Scenario, values: Mapping[str, float], shocks: bool = True) -> str:
+    """The command line's ``--set`` options that fix what the page's settings fix ("" if none)."""
+    return "".join(f" --set {shlex.quote(f'{k}={v.isoformat() if isinstance(v, dt.date) else repr(v)}')}"
+                   for k, v in fixed_values(base, values, shocks).items())
+
+
 def configure(name: str, values: Mapping[str, float], shocks: bool = True,
               news: Sequence[tuple[str, dict[str, Any]]] = ()) -> Scenario:
     """A shipped scenario with the page's settings written in, validated like any scenario file.
@@ -146,15 +166,7 @@ def configure(name: str, values: Mapping[str, float], shocks: bool = True,
     path = scenario_path(name)
     document, sha = read_document(path)
     base = parse_scenario(document, str(path), sha)
-    written: dict[str, Any] = {}
-    for key, value in values.items():
-        if key == SUMMIT_PATH:
-            written[key] = base.start + dt.timedelta(days=int(value))
-        else:
-            written[key] = float(value)
-    if not shocks:
-        for k, e in enumerate(base.events):
-            written[f"events[{k}].{'probability' if e.hazard is None else 'hazard'}"] = 0.0
+    written: dict[str, Any] = fixed_values(base, values, shocks)
     if news:
         record = dict(document.get("record") or {})
         for section, entry in news:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import sys
 import time
 from pathlib import Path
@@ -41,12 +42,13 @@ def _write_summary(scenario: Scenario, out_dir: Path, make_plots: bool) -> dict:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """``run``: N replications of a scenario, summarised and plotted."""
-    scenario = load_scenario(args.scenario)
+    scenario = load_scenario(args.scenario, dict(args.set))
     out_dir = _folder(args.out, records.new_run_dir(RESULTS, scenario))
     runner.warm_up(scenario, args.engine, note=_note)
     with runner.progress_bar(args.runs, "rep", scenario.name, args.quiet) as bar:
         result = runner.run(scenario, n=args.runs, seed=args.seed, out_dir=out_dir, workers=args.workers,
-                            chunk_size=args.chunk_size, engine=args.engine, progress=bar.update)
+                            chunk_size=args.chunk_size, engine=args.engine, progress=bar.update,
+                            settings=dict(args.set))
     if result.interrupted and result.completed == 0:
         print(f"Interrupted before the first chunk finished: nothing to keep ({out_dir}/manifest.json says so).",
               file=sys.stderr)
@@ -75,7 +77,7 @@ def cmd_forecast(args: argparse.Namespace) -> int:
     from sim.forecast import priors
     from sim.forecast import report as forecast_report
 
-    scenario = load_scenario(args.scenario)
+    scenario = load_scenario(args.scenario, dict(args.set))
     if scenario.record is None and args.as_of is not None:
         print(f"note: {scenario.path} has no [record]: the forecast conditions only on no agreement by "
               f"{args.as_of}", file=sys.stderr)
@@ -270,7 +272,9 @@ def cmd_plot(args: argparse.Namespace) -> int:
         raise UsageError(f"{manifest_path}: not valid JSON ({exc})") from None
     if not isinstance(manifest, dict) or not (args.scenario or manifest.get("scenario_file")):
         raise UsageError(f"{manifest_path}: no scenario_file; give --scenario")
-    scenario = load_scenario(args.scenario or manifest["scenario_file"])
+    settings = {k: dt.date.fromisoformat(v) if isinstance(v, str) else v
+                for k, v in (manifest.get("settings") or {}).items()}  # the run's --set
+    scenario = load_scenario(args.scenario or manifest["scenario_file"], settings)
     names = set(records.dataset(runs_path).schema.names)
     missing = [n for n in records.schema(scenario).names if n not in names]
     if missing:

@@ -60,6 +60,24 @@ def date(value: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"expected a date like 2025-10-25, got {value!r}") from None
 
 
+def setting(value: str) -> tuple[str, float | dt.date]:
+    """``PATH=VALUE``: a parameter fixed at a number, or the summit's date (``scenario.deadline``)."""
+    path, sep, raw = value.partition("=")
+    if not sep or not path.strip():
+        raise argparse.ArgumentTypeError(f"expected PATH=VALUE, e.g. parties.us.reservation=0.5, got {value!r}")
+    try:
+        x = float(raw)
+    except ValueError:
+        try:
+            return path.strip(), dt.date.fromisoformat(raw.strip())
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{path.strip()}: expected a number or a date like 2025-10-29, "
+                                             f"got {raw!r}") from None
+    if not math.isfinite(x):
+        raise argparse.ArgumentTypeError(f"{path.strip()}: expected a finite number, got {raw!r}")
+    return path.strip(), x
+
+
 def port(value: str) -> int:
     """A TCP port."""
     try:
@@ -114,6 +132,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--out", help="output folder (default results/<scenario>/<timestamp>/)")
     r.add_argument("--no-plots", action="store_true", help="skip the figures")
     r.add_argument("--quiet", action="store_true", help="no progress bar")
+    r.add_argument("--set", type=setting, action="append", default=[], metavar="PATH=VALUE",
+                     help="fix a parameter at a value, as the page's settings do (repeatable; "
+                          "'python -m sim params FILE' lists the paths; scenario.deadline=DATE moves the summit)")
     r.set_defaults(func=c.cmd_run)
 
     f = sub.add_parser("forecast", help="forecast conditioned on the scenario's record as of a date")
@@ -133,6 +154,9 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--out", help="output folder (default results/<scenario>/forecast-<date>-<timestamp>/)")
     f.add_argument("--no-plots", action="store_true", help="skip the figures")
     f.add_argument("--quiet", action="store_true", help="no progress lines")
+    f.add_argument("--set", type=setting, action="append", default=[], metavar="PATH=VALUE",
+                     help="fix a parameter at a value, as the page's settings do (repeatable; "
+                          "'python -m sim params FILE' lists the paths; scenario.deadline=DATE moves the summit)")
     f.set_defaults(func=c.cmd_forecast)
 
     bt = sub.add_parser("backtest", help="score forecasts of real cases (scenarios/cases/) against what happened")

@@ -11,10 +11,12 @@ import hashlib
 import os
 import stat
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from sim.scenario.parse import parse_scenario
+from sim.scenario.paths import fixed
 from sim.scenario.spec import Scenario, ScenarioError
 
 
@@ -100,19 +102,25 @@ def _inline_record(path: Path, data: dict[str, Any], raw: bytes) -> tuple[dict[s
     return data | {"record": _parse_toml(record_path, record_raw) | {"file": str(record_path)}}, raw + record_raw
 
 
-def load_scenario(path: str | Path) -> Scenario:
+def load_scenario(path: str | Path, values: Mapping[str, Any] | None = None) -> Scenario:
     """Read and validate a scenario TOML file.
 
     A file may start with ``extends = "other.toml"`` (relative to itself): it is then
     the other file with this file's tables deep-merged over it, so a what-if states
     only what it changes.
 
+    Args:
+        path: The file.
+        values: Parameters fixed at values (``--set PATH=VALUE``; see :func:`sim.scenario.paths.fixed`).
+
     Raises:
-        ScenarioError: if the file is missing, is not valid TOML, or fails validation.
+        ScenarioError: if the file is missing, is not valid TOML, or fails validation (with
+            the values written in).
     """
     path = Path(path)
     data, sha = read_document(path)
-    return parse_scenario(data, str(path), sha)
+    scenario = parse_scenario(data, str(path), sha)
+    return parse_scenario(fixed(data, scenario, dict(values)), str(path), sha) if values else scenario
 
 
 def scenario_dirs() -> list[Path]:

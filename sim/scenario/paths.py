@@ -4,11 +4,12 @@ values at them into a scenario document (what sweeps and the page do)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import re
 from typing import Any
 
-from sim.scenario.spec import Bounds, Param, Scenario
+from sim.scenario.spec import Bounds, Param, Scenario, ScenarioError
 
 
 def resolve_path(numbers: dict[str, Bounds], path: str) -> str | None:
@@ -113,3 +114,29 @@ def param_label(scenario: Scenario, path: str) -> str:
         return f"{side}{issues.get(parts[1], parts[1])}: {what.get(parts[2], parts[2])}"
     rest = ".".join(parts)
     return f"{side}{FIELD_WORDS.get(rest, rest)}"
+
+
+#: The summit's date, which ``--set`` and the page's settings fix like a parameter (a date).
+SUMMIT = "scenario.deadline"
+
+
+def fixed(document: dict[str, Any], scenario: Scenario, values: dict[str, Any]) -> dict[str, Any]:
+    """``document`` (``scenario``'s) with parameters fixed at values, as ``--set PATH=VALUE`` and the
+    page's settings fix them: each path a numeric parameter of the scenario (a number) or
+    :data:`SUMMIT` (a date). Validate the result with :func:`~sim.scenario.parse.parse_scenario`.
+
+    Raises:
+        ScenarioError: naming the path, for one that is not a parameter or a value of the wrong type.
+    """
+    params = params_by_path(scenario)
+    for path, value in values.items():
+        if path == SUMMIT:
+            if not isinstance(value, dt.date):
+                raise ScenarioError(scenario.path, path, f"the summit's date is a date like 2025-10-29, not {value!r}")
+        elif path not in params:
+            close = difflib.get_close_matches(path, list(params), n=3, cutoff=0.5)
+            hint = f"; did you mean {', '.join(close)}?" if close else " (see 'python -m sim params <scenario>')"
+            raise ScenarioError(scenario.path, path, f"is not a parameter of the scenario{hint}")
+        elif isinstance(value, bool) or not isinstance(value, int | float):
+            raise ScenarioError(scenario.path, path, f"must be a number, not {value!r}")
+    return with_values(document, values)
