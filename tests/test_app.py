@@ -134,6 +134,11 @@ def test_the_page_answers_with_the_forecast_given_the_record_and_a_setting_takes
     rc.find(v.Slider).widgets[index].v_model = 25.0
     text = _wait(rc, lambda t: "ceiling = 25 $B/yr" in t and _settled(t))
     assert _answer(FLAGSHIP, {CEILING: 25.0}) in text
+    # beside it, the scenario as it is and how far the setting moved the forecast
+    sc, as_it_is = app.configure(FLAGSHIP, {CEILING: 25.0}), app.configure(FLAGSHIP, {})
+    moved, before = (run_forecast(x, default_as_of(x), 0) for x in (sc, as_it_is))
+    assert f"the scenario as it is: {app.percent(before.p)} [" in text
+    assert f"these settings move the forecast by {100 * (moved.p - before.p):+.1f} points" in text
 
 
 def test_switching_scenario_brings_its_own_settings_and_unlisted_names_are_refused():

@@ -26,10 +26,11 @@ def interval(p: float, low: float, high: float) -> str:
 
 @solara.component
 def ForecastAnswer(result: PageForecast | None, running: bool, error: str | None, status: str,
-                   settings: str) -> None:
+                   settings: str, as_it_is: PageForecast | None = None) -> None:
     """The answer, large: P(headline by the deadline) given the record as of the chosen date, the
     prior beside it, the ESS, and what produced it (the record, the settings, the seed, and the
-    command that prints the same number). While a new answer runs, the last one stays, greyed."""
+    command that prints the same number); with moved settings, the scenario as it is beside it
+    (``as_it_is``). While a new answer runs, the last one stays, greyed."""
     with solara.Card(style="margin-bottom: 8px"):
         if error:
             solara.Error(error)
@@ -49,6 +50,9 @@ def ForecastAnswer(result: PageForecast | None, running: bool, error: str | None
                f"{percent(result.low)}–{percent(result.high)}</span></div>"
                f"<div style='font-size: 15px'>prior (no record): {prior} · effective sample size "
                f"{result.ess:,.0f}</div>"
+               + (f"<div style='font-size: 15px'>the scenario as it is: "
+                  f"{interval(as_it_is.p, as_it_is.low, as_it_is.high)}; these settings move the forecast by "
+                  f"{100 * (result.p - as_it_is.p):+.1f} points</div>" if as_it_is is not None else "") +
                f"<div style='color: #555; font-size: 13px'>Behavioural priors: {html.escape(result.priors)}.</div>"
                + (f"<div style='color: #555; font-size: 13px'>Their track record: {html.escape(result.track)} "
                   f"(the Track record tab: per case).</div>" if result.track else "") +

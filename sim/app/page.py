@@ -176,9 +176,9 @@ def Page() -> None:
     asked = (key, as_of, seed)
     produced_by = f"{settings}; seed {seed}"
 
-    def forecast_now(cancel: threading.Event) -> tuple[Any, PageForecast | None, str]:
+    def forecast_now(cancel: threading.Event) -> tuple[Any, PageForecast | None, str, PageForecast | None]:
         if scenario is None:
-            return asked, None, produced_by
+            return asked, None, produced_by, None
         set_status("Forecasting… (the first forecast also compiles the engine, up to a minute)")
 
         def reported(row: dict[str, float]) -> None:
@@ -186,7 +186,11 @@ def Page() -> None:
             progress(row)
 
         options = set_options(scenario, values, shocks)  # the command line's --set for these settings
-        return asked, cached_forecast((name, *asked), scenario, as_of, seed, reported, options), produced_by
+        answer = cached_forecast((name, *asked), scenario, as_of, seed, reported, options)
+        # beside a moved setting, the scenario as it is (usually kept already: the page's first answer)
+        as_it_is = (cached_forecast((name, (name, (), True), as_of, seed), base, as_of, seed, reported)
+                    if values or not shocks else None)
+        return asked, answer, produced_by, as_it_is
 
     answer = solara.use_thread(forecast_now, dependencies=[asked], intrusive_cancel=False)
     last: Any = solara.use_ref(None)  # the latest finished answer, shown greyed while the next one runs
@@ -326,9 +330,10 @@ def Page() -> None:
         solara.InputInt("Simulated worlds", value=n, on_value=lambda v: set_n(int(v or 0)))
         if not 1 <= n <= MAX_PAGE_RUNS:
             solara.Warning(f"Between 1 and {MAX_PAGE_RUNS:,} worlds on the page; for more, use the command line.")
-    shown_answer, shown_settings = last.current if last.current and scenario is not None else (None, "")
+    shown_answer, shown_settings, as_it_is = (last.current if last.current and scenario is not None
+                                              else (None, "", None))
     ForecastAnswer(shown_answer, not fresh and answer_error is None and scenario is not None, invalid or answer_error,
-                   status, shown_settings)
+                   status, shown_settings, as_it_is)
     if scenario is None:
         return
     def open_tab(i: int) -> None:
