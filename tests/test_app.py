@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -406,6 +407,61 @@ def test_forecasts_are_kept_by_what_produced_them(flagship, monkeypatch):
     for seed in (1, 1, 2, 1, 3, 2):
         assert forecasting.cached_forecast(("k", seed), flagship, None, seed) == seed
     assert calls == [1, 2, 3, 2]  # the third 1 was kept; 2 had been dropped for 3 (two at most)
+
+
+def test_a_forecast_being_computed_is_waited_for_not_computed_twice(flagship, monkeypatch):
+    from sim.app import forecasting
+
+    started, release, calls = threading.Event(), threading.Event(), []
+
+    def slow(sc, as_of, seed, progress=None, options=""):
+        calls.append(seed)
+        started.set()
+        assert release.wait(60)
+        if seed == 13:
+            raise RuntimeError("superseded")  # as a stopped computation does
+        return seed
+
+    monkeypatch.setattr(forecasting, "run_forecast", slow)
+    monkeypatch.setattr(forecasting, "_CACHE", forecasting.OrderedDict())
+    for seed, expected_calls in ((12, [12]), (13, [13, 13])):
+        calls.clear()
+        started.clear()
+        release.clear()
+        got: list = []
+
+        def ask(seed=seed, got=got):
+            try:
+                got.append(forecasting.cached_forecast(("k", seed), flagship, None, seed))
+            except RuntimeError as exc:
+                got.append(str(exc))
+
+        first = threading.Thread(target=ask)
+        first.start()
+        assert started.wait(60)
+        second = threading.Thread(target=ask)  # the same key while the first computes it
+        second.start()
+        time.sleep(0.5)
+        assert calls == [seed]  # the second waits
+        release.set()
+        first.join(60)
+        second.join(60)
+        assert calls == expected_calls  # computed once; again only when the first one stopped
+        assert got == ([12, 12] if seed == 12 else ["superseded", "superseded"])
+    assert not forecasting._RUNNING
+
+
+def test_the_servers_warm_up_is_the_pages_first_answer(monkeypatch):
+    from sim.app import forecasting
+
+    real, calls = forecasting.run_forecast, []
+    monkeypatch.setattr(forecasting, "run_forecast", lambda *a, **k: calls.append(a[2]) or real(*a, **k))
+    monkeypatch.setattr(forecasting, "_CACHE", forecasting.OrderedDict())
+    app.warm_up()
+    assert len(calls) == 1
+    rc = _page()
+    assert _answer(FLAGSHIP, {}) in _wait(rc, _settled)
+    assert len(calls) == 1  # the page's first answer came from the warm-up
 
 
 def test_the_monte_carlo_runs_once_its_tab_is_open_and_shows_the_paired_difference(tmp_path):

@@ -23,14 +23,17 @@ Tabs:
   opened): milestones, closing days and agreed terms, with the records to download (up to
   :data:`MAX_PAGE_RUNS` worlds), and what-if minus the scenario as it is when a setting moved.
 
-Forecasts are kept by what produced them (:func:`sim.app.forecasting.cached_forecast`): a second
-visitor, or a setting moved back, gets its answer at once.
 - **One negotiation**: one world of the same settings, meeting by meeting (step, play,
   restart): the offers per issue (the "dance"), what each side asks and is offered (Mesa's
   DataCollector drawn by Mesa's matplotlib component), the utility plane with the Pareto
   frontier and the Nash point, and the calendar.
-- **Track record**: the backtest over the shipped cases, as measured, so a user can see how far
-  to trust the number.
+- **Track record**: the cross-validated backtest the learned priors were fitted with (kept
+  beside them in ``scenarios/library/learned.toml``), as measured, so a user can see how far to
+  trust the number; the answer's card says it in one line.
+
+Forecasts are kept by what produced them (:func:`sim.app.forecasting.cached_forecast`): a second
+visitor, or a setting moved back, gets its answer at once; ``python -m sim app`` computes the
+first answer as the server starts (:func:`warm_up`).
 
 Each browser session has its own settings, model and results. The scenario picker offers
 the shipped scenarios and accepts nothing else; an invalid combination of settings shows the
@@ -114,6 +117,29 @@ def _on_session() -> Callable[[], None]:
 
 solara.lifecycle.on_kernel_start(_on_session)
 
+#: Set by ``python -m sim app`` for its server: compute the page's first answer as the server starts.
+WARM_UP = "SIM_APP_WARM_UP"
+
+
+def warm_up() -> None:
+    """The page's first answer (the default scenario as it is, its latest record date, seed 0),
+    computed into the forecasts every visitor shares, so the first visitor does not wait for it
+    (nor for the engine to compile). A visitor who comes sooner waits for this one."""
+    import sys
+
+    from sim.app.forecasting import cached_forecast, default_as_of, forecast_key
+
+    try:
+        base = configure(DEFAULT_SCENARIO, {})
+        as_of = default_as_of(base)
+        cached_forecast(forecast_key(DEFAULT_SCENARIO, {}, True, as_of, 0), base, as_of, 0)
+    except Exception as exc:  # the first visitor then computes it, and sees the error
+        print(f"warning: the page's first answer was not computed ahead: {exc}", file=sys.stderr)
+
+
+if os.environ.get(WARM_UP) == "1":
+    threading.Thread(target=warm_up, name="sim-warm-up", daemon=True).start()
+
 LOOPBACK = ("127.0.0.1", "localhost", "::1", "")
 
 
@@ -138,5 +164,5 @@ __all__ = [
     "DEFAULT_RUNS", "DEFAULT_SCENARIO", "MAX_PAGE_RUNS", "SUMMIT_PATH", "Calendar", "Control", "Dance",
     "LiveNegotiation", "MonteCarloResult", "NegotiationTab", "Outcome", "Page", "PageError", "Refused",
     "UtilityPlane", "configure", "controls", "describe", "percent", "routes", "run_monte_carlo", "scenario_path",
-    "served_on_loopback",
+    "served_on_loopback", "warm_up",
 ]

@@ -14,7 +14,7 @@ import dataclasses
 import datetime as dt
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Mapping
 from typing import Any
 
 from sim.app.settings import PageError
@@ -165,6 +165,7 @@ def run_forecast(scenario: Scenario, as_of: dt.date | None, seed: int,
 CACHE_SIZE = 256
 _CACHE: OrderedDict[Hashable, PageForecast] = OrderedDict()
 _CACHE_LOCK = threading.Lock()
+_RUNNING: dict[Hashable, threading.Event] = {}  # forecasts being computed, set when each ends
 
 
 def _priors_used(kind: str) -> str:
@@ -183,17 +184,37 @@ def cached_forecast(key: Hashable, scenario: Scenario, as_of: dt.date | None, se
                     progress: Callable[[dict[str, float]], None] | None = None, options: str = "") -> PageForecast:
     """:func:`run_forecast`, kept for every visitor by ``key`` (the scenario's name, settings and
     record items, the date and the seed: all that the forecast depends on), the least recently
-    used dropped beyond :data:`CACHE_SIZE`."""
-    with _CACHE_LOCK:
-        if key in _CACHE:
-            _CACHE.move_to_end(key)
-            return _CACHE[key]
-    result = run_forecast(scenario, as_of, seed, progress, options)
-    with _CACHE_LOCK:
-        _CACHE[key] = result
-        while len(_CACHE) > CACHE_SIZE:
-            _CACHE.popitem(last=False)
-    return result
+    used dropped beyond :data:`CACHE_SIZE`. A forecast another thread is computing (another
+    visitor's, or the server's warm-up) is waited for, not computed twice; if that one stops
+    (superseded, or refused), this one computes it."""
+    while True:
+        with _CACHE_LOCK:
+            if key in _CACHE:
+                _CACHE.move_to_end(key)
+                return _CACHE[key]
+            running = _RUNNING.get(key)
+            if running is None:
+                running = _RUNNING[key] = threading.Event()
+                break
+        running.wait()
+    try:
+        result = run_forecast(scenario, as_of, seed, progress, options)
+        with _CACHE_LOCK:
+            _CACHE[key] = result
+            while len(_CACHE) > CACHE_SIZE:
+                _CACHE.popitem(last=False)
+        return result
+    finally:
+        with _CACHE_LOCK:
+            del _RUNNING[key]
+        running.set()
+
+
+def forecast_key(name: str, values: Mapping[str, float], shocks: bool, as_of: dt.date | None, seed: int,
+                 items: tuple[Hypothetical, ...] = ()) -> tuple[Any, ...]:
+    """What a page forecast depends on (its :func:`cached_forecast` key): the scenario's name, the
+    settings, the what-if items, the date and the seed."""
+    return (name, tuple(sorted(values.items())), shocks, items, as_of, seed)
 
 
 def scenario_path_name(scenario: Scenario) -> str:

@@ -21,6 +21,7 @@ from sim.app.forecasting import (
     Hypothetical,
     PageForecast,
     cached_forecast,
+    forecast_key,
     record_dates,
     scenario_path_name,
 )
@@ -186,9 +187,10 @@ def Page() -> None:
             progress(row)
 
         options = set_options(scenario, values, shocks)  # the command line's --set for these settings
-        answer = cached_forecast((name, *asked), scenario, as_of, seed, reported, options)
+        answer = cached_forecast(forecast_key(name, values, shocks, as_of, seed), scenario, as_of, seed, reported,
+                                 options)
         # beside a moved setting, the scenario as it is (usually kept already: the page's first answer)
-        as_it_is = (cached_forecast((name, (name, (), True), as_of, seed), base, as_of, seed, reported)
+        as_it_is = (cached_forecast(forecast_key(name, {}, True, as_of, seed), base, as_of, seed, reported)
                     if values or not shocks else None)
         return asked, answer, produced_by, as_it_is
 
@@ -209,7 +211,8 @@ def Page() -> None:
         except (ScenarioError, PageError) as exc:
             return None, f"That item is refused: {str(exc).replace(str(scenario_path(name)), name)}"
         when = max([as_of or sc.start, *(i.known_from for i in items)])
-        return cached_forecast((name, key, tuple(items), when, seed), sc, when, seed, lambda _: stop_if(cancel)), None
+        return cached_forecast(forecast_key(name, values, shocks, when, seed, tuple(items)), sc, when, seed,
+                               lambda _: stop_if(cancel)), None
 
     whatif = solara.use_thread(whatif_now, dependencies=[key, as_of, seed, tuple(items)], intrusive_cancel=False)
     finished = whatif.value if whatif.state == solara.ResultState.FINISHED and whatif.value else (None, None)

@@ -439,9 +439,10 @@ def cmd_app(args: argparse.Namespace) -> int:
     """``app``: serve the interactive page (offline: no telemetry, no version check)."""
     import os
 
-    from sim.app import CULL_TIMEOUT
+    from sim.app import CULL_TIMEOUT, WARM_UP
 
     env = {**os.environ, "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False", "SOLARA_KERNEL_CULL_TIMEOUT": CULL_TIMEOUT,
+           WARM_UP: "1",  # the first answer computed as the server starts
            # solara warns once per visitor that a cookie cannot be SameSite=None over plain http
            "PYTHONWARNINGS": "ignore:Cookies with samesite=none require https:UserWarning"}
     cmd = [sys.executable, "-m", "solara", "run", "sim.app", "--host", args.host, "--port", str(args.port),
