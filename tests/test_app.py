@@ -292,6 +292,7 @@ def test_browser_the_page_gives_the_command_lines_forecast_and_its_what_ifs(tmp_
             page.get_by_text("The imagined news move the forecast by").wait_for(timeout=180_000)
             assert "1 issue(s) still apart" not in page.inner_text("body")
             assert "0 issue(s) still apart" in page.inner_text("body")
+            assert "--news whatif.toml" in page.inner_text("body")  # the what-if names its command
             page.get_by_role("button", name="remove").click()
             page.get_by_text("The imagined news move the forecast by").wait_for(state="detached", timeout=60_000)
             assert settled() == first
@@ -407,6 +408,20 @@ def test_forecasts_are_kept_by_what_produced_them(flagship, monkeypatch):
     for seed in (1, 1, 2, 1, 3, 2):
         assert forecasting.cached_forecast(("k", seed), flagship, None, seed) == seed
     assert calls == [1, 2, 3, 2]  # the third 1 was kept; 2 had been dropped for 3 (two at most)
+
+
+def test_a_what_ifs_news_file_gives_the_command_line_the_pages_number(tmp_path):
+    from sim.app.forecasting import Hypothetical, news_file
+
+    items = [Hypothetical("progress", dt.date(2025, 10, 25), apart=(0, 1)),
+             Hypothetical("position", dt.date(2025, 10, 25), side="us", issue="annual_cash", value=22.5)]
+    sc = app.configure(FLAGSHIP, {}, True, [i.entry() for i in items])
+    page = run_forecast(sc, dt.date(2025, 10, 25), 0, options=" --news whatif.toml")
+    assert page.command.endswith("--as-of 2025-10-25 --seed 0 --news whatif.toml")
+    (tmp_path / "whatif.toml").write_text(news_file(items), encoding="utf-8")
+    command = page.command.replace("whatif.toml", str(tmp_path / "whatif.toml"))
+    shown = f"{app.percent(page.p)} 95% interval {app.percent(page.low)}–{app.percent(page.high)}"
+    assert _cli_answer(tmp_path, command) == shown
 
 
 def test_a_forecast_being_computed_is_waited_for_not_computed_twice(flagship, monkeypatch):

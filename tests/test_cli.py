@@ -267,3 +267,20 @@ def test_set_fixes_a_parameter_and_plot_loads_the_run_with_it(tmp_path):
     assert "param.parties.korea.reservation" not in names and "param.parties.us.reservation" in names
     r = cli("plot", str(out))
     assert r.returncode == 0 and "warning" not in r.stderr, r.stderr
+
+
+@pytest.mark.parametrize("text, words", [
+    ("[[headlines]]\ndate = 2025-10-25\n", ["headlines", "not a record section"]),
+    ("positions = 3\n", ["positions", "array of [[positions]]"]),
+    ("", ["no record items"]),
+    ("[[positions]]\nside = \"us\"\nissue = \"annual_cash\"\nvalue = 20\n",
+     ["positions[", "date", "with the record items of"]),
+    ("[[progress]]\ndate = 2025-10-25\nissues_apart = [9]\n", ["progress", "with the record items of"]),
+])
+def test_a_bad_news_file_is_one_error_naming_it(tmp_path, text, words):
+    news = tmp_path / "whatif.toml"
+    news.write_text(text, encoding="utf-8")
+    out = tmp_path / "never"
+    r = cli("forecast", FLAGSHIP, "--as-of", "2025-10-25", "--news", str(news), "--out", str(out))
+    _clean_error(r, EXIT_INPUT, *words)
+    assert not out.exists()

@@ -20,6 +20,7 @@ from typing import Any
 from sim.app.settings import PageError
 from sim.forecast import priors
 from sim.scenario import MILESTONES, Scenario
+from sim.scenario.files import toml_value
 
 #: What a page forecast uses: the command line's defaults, so both give the same number.
 PARTICLES, TARGET_ESS = 20_000, 2_000
@@ -109,6 +110,19 @@ class PageForecast:
     warnings: tuple[str, ...] = ()
     priors: str = "the scenario's own judgement"
     track: str = ""  # the learned priors' track record in words ("": none kept)
+
+
+#: The file name the page gives a what-if's news (``forecast --news``).
+NEWS_FILE = "whatif.toml"
+
+
+def news_file(items: tuple[Hypothetical, ...] | list[Hypothetical]) -> str:
+    """The what-if's record items as a news file for ``python -m sim forecast FILE --news``."""
+    lines = ["# Imagined record items from the page's what-if tab: python -m sim forecast FILE --news whatif.toml", ""]
+    for item in items:
+        section, table = item.entry()
+        lines += [f"[[{section}]]", *(f"{k} = {toml_value(v)}" for k, v in table.items()), ""]
+    return "\n".join(lines)
 
 
 def record_dates(scenario: Scenario) -> list[dt.date]:

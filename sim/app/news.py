@@ -12,7 +12,7 @@ from typing import Any, cast
 import solara
 import solara.lab
 
-from sim.app.forecasting import KINDS, Hypothetical, PageForecast
+from sim.app.forecasting import KINDS, NEWS_FILE, Hypothetical, PageForecast, news_file
 from sim.app.parts import figure, markup, percent
 from sim.scenario import Scenario
 
@@ -142,6 +142,10 @@ def WhatIfTab(scenario: Scenario, items: list[Hypothetical], set_items: Callable
     if whatif is not None and current is not None and not running:
         markup(f"The imagined news move the forecast by {100 * (whatif.p - current.p):+.1f} points.",
                style="font-size: 15px; margin-top: 6px")
+        with solara.Row(style="align-items: center"):
+            solara.FileDownload(lambda: news_file(items).encode(), filename=NEWS_FILE, label=f"Download {NEWS_FILE}")
+            markup(f"The command line gives the same number with it: <code>{html.escape(whatif.command)}</code>",
+                   style="color: #555; font-size: 13px")
 
 
 @solara.component

@@ -16,6 +16,7 @@ import solara
 import solara.lab
 
 from sim.app.forecasting import (
+    NEWS_FILE,
     PARTICLES,
     TARGET_ESS,
     Hypothetical,
@@ -211,8 +212,9 @@ def Page() -> None:
         except (ScenarioError, PageError) as exc:
             return None, f"That item is refused: {str(exc).replace(str(scenario_path(name)), name)}"
         when = max([as_of or sc.start, *(i.known_from for i in items)])
+        options = f"{set_options(scenario, values, shocks)} --news {NEWS_FILE}"  # the card offers the file
         return cached_forecast(forecast_key(name, values, shocks, when, seed, tuple(items)), sc, when, seed,
-                               lambda _: stop_if(cancel)), None
+                               lambda _: stop_if(cancel), options), None
 
     whatif = solara.use_thread(whatif_now, dependencies=[key, as_of, seed, tuple(items)], intrusive_cancel=False)
     finished = whatif.value if whatif.state == solara.ResultState.FINISHED and whatif.value else (None, None)

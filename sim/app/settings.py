@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from sim.scenario import Param, Scenario, params_by_path, parse_scenario, read_document, scenario_files, with_values
-from sim.scenario.paths import SUMMIT
+from sim.scenario.paths import SUMMIT, with_news
 
 DEFAULT_SCENARIO = "us_korea_2025.toml"
 SUMMIT_PATH = SUMMIT  # the summit control: days after the start, written as a date
@@ -168,15 +168,7 @@ def configure(name: str, values: Mapping[str, float], shocks: bool = True,
     base = parse_scenario(document, str(path), sha)
     written: dict[str, Any] = fixed_values(base, values, shocks)
     if news:
-        record = dict(document.get("record") or {})
-        for section, entry in news:
-            kept = record.get(section, [])
-            if section == "events":  # an event that strikes later supersedes "not struck yet" before then
-                kept = [e for e in kept if not (isinstance(e, dict) and e.get("name") == entry.get("name")
-                                                and e.get("fired") is False and e.get("checked", entry["date"])
-                                                <= entry["date"])]
-            record[section] = [*kept, entry]
-        document = document | {"record": record}
+        document = with_news(document, news)
     return parse_scenario(with_values(document, written), str(path), sha) if written or news else base
 
 

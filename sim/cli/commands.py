@@ -77,7 +77,7 @@ def cmd_forecast(args: argparse.Namespace) -> int:
     from sim.forecast import priors
     from sim.forecast import report as forecast_report
 
-    scenario = load_scenario(args.scenario, dict(args.set))
+    scenario = load_scenario(args.scenario, dict(args.set), args.news)
     if scenario.record is None and args.as_of is not None:
         print(f"note: {scenario.path} has no [record]: the forecast conditions only on no agreement by "
               f"{args.as_of}", file=sys.stderr)

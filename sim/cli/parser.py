@@ -154,6 +154,9 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--out", help="output folder (default results/<scenario>/forecast-<date>-<timestamp>/)")
     f.add_argument("--no-plots", action="store_true", help="skip the figures")
     f.add_argument("--quiet", action="store_true", help="no progress lines")
+    f.add_argument("--news", metavar="FILE", help="record items to add to the scenario's record, a what-if: "
+                   "[[positions]], [[progress]], [[events]], [[rounds]] tables as in a record (the page's "
+                   "what-if tab writes one)")
     f.add_argument("--set", type=setting, action="append", default=[], metavar="PATH=VALUE",
                      help="fix a parameter at a value, as the page's settings do (repeatable; "
                           "'python -m sim params FILE' lists the paths; scenario.deadline=DATE moves the summit)")

@@ -35,7 +35,6 @@ import dataclasses
 import datetime as dt
 import hashlib
 import itertools
-import json
 import math
 import tomllib
 from collections.abc import Callable, Iterable, Mapping
@@ -46,6 +45,7 @@ from typing import Any
 import numpy as np
 
 from sim.scenario import Scenario, ScenarioError, parse_scenario
+from sim.scenario.files import toml_value
 
 #: Grid points whose hyperposterior weight is below this are dropped from the mixture.
 MIN_WEIGHT = 0.01
@@ -200,7 +200,7 @@ def write_learned(path: Path, w: np.ndarray, *, fingerprint_: str, seed: int, pa
              f"# Written by: {command}", "# Do not edit: refit instead.", "",
              f'library_sha256 = "{fingerprint_}"', f"seed = {seed}", f"particles = {particles}",
              f"target_ess = {target_ess:g}", f"cases = {cases}", f"forecasts = {forecasts}",
-             f"fitted = {dt.date.today().isoformat()}", f"command = {_toml(command)}", ""]
+             f"fitted = {dt.date.today().isoformat()}", f"command = {toml_value(command)}", ""]
     for table, ws in (("points", w), *((f"kinds.{kind}.points", kw) for kind, kw in sorted((kinds or {}).items()))):
         for h, weight in zip(GRID, ws, strict=True):
             if weight > 0:
@@ -210,31 +210,18 @@ def write_learned(path: Path, w: np.ndarray, *, fingerprint_: str, seed: int, pa
         summary = track_record["summary"]
         lines += ["# The cross-validated backtest these priors came from (each forecast with priors learned",
                   "# without its group of cases): its scores as measured, per kind of talk and per case.",
-                  "[track_record]", *(f"{k} = {_toml(summary[k])}" for k in TRACK_SUMMARY)]
+                  "[track_record]", *(f"{k} = {toml_value(summary[k])}" for k in TRACK_SUMMARY)]
         for k in TRACK_BINS:
-            lines += [f"{k} = [", *(f"  {_toml(b)}," for b in summary[k]), "]"]
+            lines += [f"{k} = [", *(f"  {toml_value(b)}," for b in summary[k]), "]"]
         lines.append("")
         for kind, row in sorted(track_record["kinds"].items()):
-            lines += [f"[track_record.by_kind.{_toml(kind)}]", *(f"{k} = {_toml(row[k])}" for k in TRACK_KIND), ""]
+            lines += [f"[track_record.by_kind.{toml_value(kind)}]",
+                      *(f"{k} = {toml_value(row[k])}" for k in TRACK_KIND), ""]
         for row in track_record["cases"]:
-            lines += ["[[track_record.by_case]]", *(f"{k} = {_toml(row[k])}" for k in TRACK_CASE), ""]
+            lines += ["[[track_record.by_case]]", *(f"{k} = {toml_value(row[k])}" for k in TRACK_CASE), ""]
     tmp = path.with_suffix(".tmp")
     tmp.write_text("\n".join(lines), encoding="utf-8")
     tmp.replace(path)
-
-
-def _toml(value: Any) -> str:
-    """A value as TOML: a string, a number (full precision; nan for an empty bin), or an inline table."""
-    if isinstance(value, Mapping):
-        return "{" + ", ".join(f"{k} = {_toml(v)}" for k, v in value.items()) + "}"
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)  # a JSON string is a TOML basic string
-    if isinstance(value, bool | np.bool_):
-        return "true" if value else "false"
-    if isinstance(value, int | np.integer):
-        return str(int(value))
-    x = float(value)
-    return "nan" if math.isnan(x) else repr(x)
 
 
 Points = tuple[tuple[Hyper, float], ...]

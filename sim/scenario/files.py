@@ -7,7 +7,10 @@ it changes.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+import json
+import math
 import os
 import stat
 import tomllib
@@ -15,8 +18,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from sim.scenario.parse import parse_scenario
-from sim.scenario.paths import fixed
+from sim.scenario.paths import fixed, with_news
+from sim.scenario.record import SECTIONS
 from sim.scenario.spec import Scenario, ScenarioError
 
 
@@ -102,7 +108,8 @@ def _inline_record(path: Path, data: dict[str, Any], raw: bytes) -> tuple[dict[s
     return data | {"record": _parse_toml(record_path, record_raw) | {"file": str(record_path)}}, raw + record_raw
 
 
-def load_scenario(path: str | Path, values: Mapping[str, Any] | None = None) -> Scenario:
+def load_scenario(path: str | Path, values: Mapping[str, Any] | None = None,
+                  news: str | Path | None = None) -> Scenario:
     """Read and validate a scenario TOML file.
 
     A file may start with ``extends = "other.toml"`` (relative to itself): it is then
@@ -112,15 +119,64 @@ def load_scenario(path: str | Path, values: Mapping[str, Any] | None = None) -> 
     Args:
         path: The file.
         values: Parameters fixed at values (``--set PATH=VALUE``; see :func:`sim.scenario.paths.fixed`).
+        news: A news file (:func:`read_news`, ``--news``): record items added to the record; the
+            scenario's sha256 then covers it too.
 
     Raises:
         ScenarioError: if the file is missing, is not valid TOML, or fails validation (with
-            the values written in).
+            the values and the news written in).
     """
     path = Path(path)
     data, sha = read_document(path)
-    scenario = parse_scenario(data, str(path), sha)
-    return parse_scenario(fixed(data, scenario, dict(values)), str(path), sha) if values else scenario
+    if news is not None:
+        items, raw = read_news(news)
+        data, sha = with_news(data, items), hashlib.sha256(bytes.fromhex(sha) + raw).hexdigest()
+    try:
+        scenario = parse_scenario(data, str(path), sha)
+        return parse_scenario(fixed(data, scenario, dict(values)), str(path), sha) if values else scenario
+    except ScenarioError as exc:
+        if news is None:
+            raise
+        raise ScenarioError(exc.file, exc.field, f"{exc.problem} (with the record items of {news})") from None
+
+
+def read_news(path: str | Path) -> tuple[list[tuple[str, dict[str, Any]]], bytes]:
+    """A news file (``forecast --news``, or the page's what-if download): record items to add to a
+    scenario's record, as ``[[positions]]``, ``[[progress]]``, ``[[events]]``, ``[[rounds]]``,
+    ``[[news]]`` or ``[[milestones]]`` tables written as in a record (validated with it). Returns
+    the items (section, table) and the file's bytes."""
+    path = Path(path)
+    raw = _read_bytes(path, " (a news file)")
+    data = _parse_toml(path, raw)
+    items: list[tuple[str, dict[str, Any]]] = []
+    for section, entries in data.items():
+        if section not in SECTIONS:
+            raise ScenarioError(str(path), section, f"is not a record section (expected: {', '.join(SECTIONS)})")
+        if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+            raise ScenarioError(str(path), section, f"must be an array of [[{section}]] tables")
+        items += [(section, e) for e in entries]
+    if not items:
+        raise ScenarioError(str(path), "", f"no record items (expected [[{']], [['.join(SECTIONS)}]] tables)")
+    return items, raw
+
+
+def toml_value(value: Any) -> str:
+    """A value as TOML (what the project writes: news files, learned priors): a string, a number
+    (full precision; nan), a boolean, a date, an array, or an inline table."""
+    if isinstance(value, Mapping):
+        return "{" + ", ".join(f"{k} = {toml_value(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)  # a JSON string is a TOML basic string
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, bool | np.bool_):
+        return "true" if value else "false"
+    if isinstance(value, int | np.integer):
+        return str(int(value))
+    x = float(value)
+    return "nan" if math.isnan(x) else repr(x)
 
 
 def scenario_dirs() -> list[Path]:

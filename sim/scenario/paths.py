@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from sim.scenario.spec import Bounds, Param, Scenario, ScenarioError
@@ -140,3 +141,20 @@ def fixed(document: dict[str, Any], scenario: Scenario, values: dict[str, Any]) 
         elif isinstance(value, bool) or not isinstance(value, int | float):
             raise ScenarioError(scenario.path, path, f"must be a number, not {value!r}")
     return with_values(document, values)
+
+
+def with_news(document: dict[str, Any], news: Sequence[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
+    """``document`` with record items added after its record's own (a what-if's news: each a
+    record section and its table); an event that strikes supersedes its "not struck yet" entries
+    up to that day. Validate the result with :func:`~sim.scenario.parse.parse_scenario`."""
+    record = dict(document.get("record") or {})
+    for section, entry in news:
+        kept = record.get(section, [])
+        when = entry.get("date") if isinstance(entry, dict) else None
+        if section == "events" and isinstance(when, dt.date) and isinstance(kept, list):
+            kept = [e for e in kept if not (isinstance(e, dict) and e.get("name") == entry.get("name")
+                                            and e.get("fired") is False
+                                            and isinstance(checked := e.get("checked", when), dt.date)
+                                            and checked <= when)]
+        record[section] = [*kept, entry]
+    return document | {"record": record}
