@@ -274,8 +274,10 @@ def test_set_fixes_a_parameter_and_plot_loads_the_run_with_it(tmp_path):
     ("positions = 3\n", ["positions", "array of [[positions]]"]),
     ("", ["no record items"]),
     ("[[positions]]\nside = \"us\"\nissue = \"annual_cash\"\nvalue = 20\n",
-     ["positions[", "date", "with the record items of"]),
-    ("[[progress]]\ndate = 2025-10-25\nissues_apart = [9]\n", ["progress", "with the record items of"]),
+     ["whatif.toml: positions[0].date"]),  # the news file's own item, by its place in the file
+    ("[[progress]]\ndate = 2025-10-25\nissues_apart = [1]\nsource = \"a\"\ntext = \"x\"\n"
+     "[[progress]]\ndate = 2025-10-26\nissues_apart = [9]\nsource = \"b\"\ntext = \"y\"\n",
+     ["whatif.toml: progress[1].issues_apart"]),
 ])
 def test_a_bad_news_file_is_one_error_naming_it(tmp_path, text, words):
     news = tmp_path / "whatif.toml"

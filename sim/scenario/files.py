@@ -12,6 +12,7 @@ import hashlib
 import json
 import math
 import os
+import re
 import stat
 import tomllib
 from collections.abc import Mapping
@@ -137,7 +138,22 @@ def load_scenario(path: str | Path, values: Mapping[str, Any] | None = None,
     except ScenarioError as exc:
         if news is None:
             raise
-        raise ScenarioError(exc.file, exc.field, f"{exc.problem} (with the record items of {news})") from None
+        raise _in_news(exc, data, items, Path(news)) from None
+
+
+def _in_news(exc: ScenarioError, data: dict[str, Any], items: list[tuple[str, dict[str, Any]]],
+             news: Path) -> ScenarioError:
+    """A record error from a news file's item, named by the news file and the item's place in it
+    (the items come last in their sections); any other, with the news file mentioned."""
+    match = re.fullmatch(r"(?:record\.)?(\w+)\[(\d+)\](.*)", exc.field)
+    if match:
+        section, k, rest = match.group(1), int(match.group(2)), match.group(3)
+        added = sum(1 for s, _ in items if s == section)
+        merged = (data.get("record") or {}).get(section, [])
+        first = len(merged) - added if isinstance(merged, list) else 0
+        if added and k >= first:
+            return ScenarioError(str(news), f"{section}[{k - first}]{rest}", exc.problem)
+    return ScenarioError(exc.file, exc.field, f"{exc.problem} (with the record items of {news})")
 
 
 def read_news(path: str | Path) -> tuple[list[tuple[str, dict[str, Any]]], bytes]:
