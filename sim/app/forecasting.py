@@ -167,12 +167,14 @@ def run_forecast(scenario: Scenario, as_of: dt.date | None, seed: int,
     # the figures forecast.json holds (sim.forecast.report.summary), without the parameters' quantiles
     question = fc.evidence.question(scenario.headline)
     m = fc.probabilities()[question]
+    learned = priors.load_learned()
     f, p = m["forecast"]["before_summit"], m["prior"]["before_summit"]
     date = f" --as-of {as_of}" if as_of else ""
     return PageForecast(MILESTONES[question], scenario.deadline, as_of, f["p"], f["low"], f["high"], p["p"], p["low"],
                         p["high"], fc.result.ess, describe_record(scenario, as_of),
                         f"python -m sim forecast {scenario_path_name(scenario)}{date} --seed {seed}{options}",
-                        tuple(fc.warnings), _priors_used(scenario.kind), _track(scenario.kind))
+                        tuple(fc.warnings), _priors_used(learned, scenario.kind),
+                        learned.track_record_in_words(scenario.kind) if learned is not None else "")
 
 
 #: Forecasts the server keeps, by what produced them (a forecast is a function of them alone).
@@ -182,16 +184,10 @@ _CACHE_LOCK = threading.Lock()
 _RUNNING: dict[Hashable, threading.Event] = {}  # forecasts being computed, set when each ends
 
 
-def _priors_used(kind: str) -> str:
-    learned = priors.load_learned()
+def _priors_used(learned: priors.Learned | None, kind: str) -> str:
     if learned is None:
         return "the scenario's own judgement (no learned priors written)"
     return f"learned across the case library ({learned.describe(kind)})"
-
-
-def _track(kind: str) -> str:
-    learned = priors.load_learned()
-    return learned.track_record_in_words(kind) if learned is not None else ""
 
 
 def cached_forecast(key: Hashable, scenario: Scenario, as_of: dt.date | None, seed: int,

@@ -162,6 +162,7 @@ def Page() -> None:
 
     scenario, invalid = solara.use_memo(build, dependencies=[key])
     settings = describe(name, values, shocks, all_controls)
+    options = set_options(base, values, shocks)  # the command line's --set for these settings
 
     shown_at: Any = solara.use_ref(0.0)
 
@@ -187,7 +188,6 @@ def Page() -> None:
             stop_if(cancel)
             progress(row)
 
-        options = set_options(scenario, values, shocks)  # the command line's --set for these settings
         answer = cached_forecast(forecast_key(name, values, shocks, as_of, seed), scenario, as_of, seed, reported,
                                  options)
         # beside a moved setting, the scenario as it is (usually kept already: the page's first answer)
@@ -212,9 +212,8 @@ def Page() -> None:
         except (ScenarioError, PageError) as exc:
             return None, f"That item is refused: {str(exc).replace(str(scenario_path(name)), name)}"
         when = max([as_of or sc.start, *(i.known_from for i in items)])
-        options = f"{set_options(scenario, values, shocks)} --news {NEWS_FILE}"  # the card offers the file
         return cached_forecast(forecast_key(name, values, shocks, when, seed, tuple(items)), sc, when, seed,
-                               lambda _: stop_if(cancel), options), None
+                               lambda _: stop_if(cancel), f"{options} --news {NEWS_FILE}"), None  # the card offers it
 
     whatif = solara.use_thread(whatif_now, dependencies=[key, as_of, seed, tuple(items)], intrusive_cancel=False)
     finished = whatif.value if whatif.state == solara.ResultState.FINISHED and whatif.value else (None, None)
@@ -237,8 +236,7 @@ def Page() -> None:
             set_done(total[0])
 
         set_done(0)
-        command = (f"python -m sim run {scenario_path_name(scenario)} --runs {n} --seed {seed}"
-                   f"{set_options(scenario, values, shocks)}")
+        command = f"python -m sim run {scenario_path_name(scenario)} --runs {n} --seed {seed}{options}"
         return run_monte_carlo(scenario, n, seed, f"{settings}; seed {seed}. The command line gives the same "
                                                   f"numbers: {command}", counted)
 

@@ -78,6 +78,13 @@ def setting(value: str) -> tuple[str, float | dt.date]:
     return path.strip(), x
 
 
+def _add_set(p: argparse.ArgumentParser) -> None:
+    """``--set PATH=VALUE`` (``run`` and ``forecast``)."""
+    p.add_argument("--set", type=setting, action="append", default=[], metavar="PATH=VALUE",
+                   help="fix a parameter at a value, as the page's settings do (repeatable; "
+                        "'python -m sim params FILE' lists the paths; scenario.deadline=DATE moves the summit)")
+
+
 def port(value: str) -> int:
     """A TCP port."""
     try:
@@ -132,9 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--out", help="output folder (default results/<scenario>/<timestamp>/)")
     r.add_argument("--no-plots", action="store_true", help="skip the figures")
     r.add_argument("--quiet", action="store_true", help="no progress bar")
-    r.add_argument("--set", type=setting, action="append", default=[], metavar="PATH=VALUE",
-                     help="fix a parameter at a value, as the page's settings do (repeatable; "
-                          "'python -m sim params FILE' lists the paths; scenario.deadline=DATE moves the summit)")
+    _add_set(r)
     r.set_defaults(func=c.cmd_run)
 
     f = sub.add_parser("forecast", help="forecast conditioned on the scenario's record as of a date")
@@ -157,9 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--news", metavar="FILE", help="record items to add to the scenario's record, a what-if: "
                    "[[positions]], [[progress]], [[events]], [[rounds]] tables as in a record (the page's "
                    "what-if tab writes one)")
-    f.add_argument("--set", type=setting, action="append", default=[], metavar="PATH=VALUE",
-                     help="fix a parameter at a value, as the page's settings do (repeatable; "
-                          "'python -m sim params FILE' lists the paths; scenario.deadline=DATE moves the summit)")
+    _add_set(f)
     f.set_defaults(func=c.cmd_forecast)
 
     bt = sub.add_parser("backtest", help="score forecasts of real cases (scenarios/cases/) against what happened")

@@ -24,10 +24,14 @@ def resolve_path(numbers: dict[str, Bounds], path: str) -> str | None:
 
 def unknown_path_message(numbers: dict[str, Bounds], path: str) -> str:
     """'unknown parameter' with the closest valid paths, for error messages."""
-    close = difflib.get_close_matches(path, list(numbers), n=3, cutoff=0.5)
-    close += difflib.get_close_matches(f"parties.{path}", list(numbers), n=3, cutoff=0.5)
-    hint = f"; did you mean {', '.join(dict.fromkeys(close))}?" if close else " (see 'python -m sim params <scenario>')"
-    return f"unknown parameter {path!r}{hint}"
+    return f"unknown parameter {path!r}{_closest(list(numbers), path)}"
+
+
+def _closest(paths: list[str], path: str) -> str:
+    """'; did you mean ...?' with the valid paths closest to ``path`` (or where to list them)."""
+    close = difflib.get_close_matches(path, paths, n=3, cutoff=0.5)
+    close += difflib.get_close_matches(f"parties.{path}", paths, n=3, cutoff=0.5)
+    return f"; did you mean {', '.join(dict.fromkeys(close))}?" if close else " (see 'python -m sim params <scenario>')"
 
 
 def split_path(path: str) -> list[str]:
@@ -135,8 +139,7 @@ def fixed(document: dict[str, Any], scenario: Scenario, values: dict[str, Any]) 
             if not isinstance(value, dt.date):
                 raise ScenarioError(scenario.path, path, f"the summit's date is a date like 2025-10-29, not {value!r}")
         elif path not in params:
-            close = difflib.get_close_matches(path, list(params), n=3, cutoff=0.5)
-            hint = f"; did you mean {', '.join(close)}?" if close else " (see 'python -m sim params <scenario>')"
+            hint = _closest(list(params), path)
             raise ScenarioError(scenario.path, path, f"is not a parameter of the scenario{hint}")
         elif isinstance(value, bool) or not isinstance(value, int | float):
             raise ScenarioError(scenario.path, path, f"must be a number, not {value!r}")
